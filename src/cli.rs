@@ -1,0 +1,107 @@
+//! Command-line parsing only; `main.rs` dispatches.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dmbench",
+    version,
+    about = "A terminal workbench for writing and exercising device-mapper targets",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// A lab file to show in the TUI as guided steps.
+    pub lab: Option<PathBuf>,
+
+    /// Run LAB.toml without a user interface and exit 0 only if every step passed.
+    #[arg(long, value_name = "LAB.toml", conflicts_with = "lab")]
+    pub headless: Option<PathBuf>,
+
+    /// Write a machine-readable report of a headless run.
+    #[arg(long, value_name = "FILE.json", requires = "headless")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct TargetArgs {
+    /// Run every privileged operation in the sandbox VM (the default when
+    /// this host cannot do device-mapper).
+    #[arg(long, conflicts_with = "local")]
+    pub vm: bool,
+
+    /// Run on this host directly (needs root and a kernel with device-mapper).
+    #[arg(long)]
+    pub local: bool,
+
+    /// Lab kernel tree to boot (default: the cached `dmbench kernel build`).
+    #[arg(long, value_name = "DIR")]
+    pub kernel: Option<PathBuf>,
+
+    /// Guest memory in MiB.
+    #[arg(long, default_value_t = 1024)]
+    pub vm_memory: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Guest side of the sandbox VM (PID 1 there); not for interactive use.
+    Agent,
+    /// Build or locate the lab kernel.
+    Kernel {
+        #[command(subcommand)]
+        command: KernelCommand,
+    },
+    /// Build a target module from a kmod source directory.
+    Build {
+        /// e.g. kmod/rust or kmod/c
+        source: PathBuf,
+        /// Kernel tree to build against (default: the lab kernel).
+        #[arg(long)]
+        kdir: Option<PathBuf>,
+    },
+    /// Remove what a killed session left behind (only dmbench's own).
+    Cleanup,
+    /// Sandbox VM utilities.
+    Vm {
+        #[command(subcommand)]
+        command: VmCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KernelCommand {
+    /// Fetch (or take) kernel source, apply the dmbench fragment, build, cache.
+    Build {
+        /// A kernel source directory or tarball instead of Debian's linux-source.
+        #[arg(long, value_name = "DIR|TARBALL")]
+        source: Option<PathBuf>,
+        /// Debian package to fetch, e.g. linux-source-7.3 (default: newest offered).
+        #[arg(long)]
+        package: Option<String>,
+    },
+    /// Print the cached kernel tree, or fail if there is none.
+    Path,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VmCommand {
+    /// Boot the VM, handshake, print timings, power off.
+    Check {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+}
