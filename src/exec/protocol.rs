@@ -146,6 +146,8 @@ pub enum Response {
     },
     Loop {
         device: PathBuf,
+        major: u32,
+        minor: u32,
     },
     Dm(DmInfo),
     Table {
@@ -363,11 +365,15 @@ pub enum Event {
     KmsgLost {
         count: u64,
     },
+    /// What the session did, for the action log (host side only).
+    Action {
+        text: String,
+    },
 }
 
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{message}")]
+#[error("{}", self.full_text())]
 pub struct ExecError {
     pub kind: ErrorKind,
     pub message: String,
