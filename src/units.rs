@@ -48,9 +48,10 @@ pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     Ok(bytes)
 }
 
-/// Human form of a byte count: exact sectors when it divides, else bytes.
+/// Human form of a byte count: whole GiB or MiB when exact, else sectors
+/// (the unit device-mapper tables speak), else bytes.
 pub fn format_size(bytes: u64) -> String {
-    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    const UNITS: [(&str, u64); 2] = [("GiB", 1 << 30), ("MiB", 1 << 20)];
     for (name, mult) in UNITS {
         if bytes >= mult && bytes % mult == 0 {
             return format!("{}{}", bytes / mult, name);

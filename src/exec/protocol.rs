@@ -185,7 +185,7 @@ pub struct ModuleInfo {
     pub used_by: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DmInfo {
     pub name: String,
     pub uuid: String,

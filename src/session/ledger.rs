@@ -14,13 +14,27 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "resource", rename_all = "snake_case")]
 pub enum Resource {
     /// A directory the session created for its files (removed when empty).
-    WorkDir { path: PathBuf },
-    BackingFile { path: PathBuf },
-    LoopDevice { device: PathBuf, backing: PathBuf },
-    DmDevice { name: String },
-    Module { name: String },
+    WorkDir {
+        path: PathBuf,
+    },
+    BackingFile {
+        path: PathBuf,
+    },
+    LoopDevice {
+        device: PathBuf,
+        backing: PathBuf,
+    },
+    DmDevice {
+        name: String,
+    },
+    Module {
+        name: String,
+    },
     /// A sandbox VM process (host side); killed if still alive.
-    VmProcess { pid: i32, run_dir: PathBuf },
+    VmProcess {
+        pid: i32,
+        run_dir: PathBuf,
+    },
 }
 
 impl Resource {
@@ -124,8 +138,7 @@ impl Ledger {
         // Write then rename, so a crash never leaves a half-written ledger.
         let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_vec_pretty(&self.file)?;
-        let mut f =
-            fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        let mut f = fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
         f.write_all(&text)?;
         f.sync_data()?;
         fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;

@@ -1,0 +1,117 @@
+//! Unwinding a ledger: newest resource first, every step reported.
+
+use std::fmt;
+
+use crate::exec::protocol::{ErrorKind, Request};
+use crate::exec::{Event, EventSink, Executor};
+
+use super::ledger::{Ledger, Resource};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeardownStep {
+    pub resource: String,
+    /// None when removed; the reason otherwise.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TeardownReport {
+    pub steps: Vec<TeardownStep>,
+}
+
+impl TeardownReport {
+    pub fn all_ok(&self) -> bool {
+        self.steps.iter().all(|s| s.error.is_none())
+    }
+}
+
+impl fmt::Display for TeardownReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for step in &self.steps {
+            match &step.error {
+                None => writeln!(f, "  removed {}", step.resource)?,
+                Some(e) => writeln!(f, "  FAILED  {}: {e}", step.resource)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Removes every resource in `ledger`, newest first. A resource that cannot
+/// be removed stays in the ledger (so `dmbench cleanup` can try again) and
+/// the rest are still attempted.
+pub fn unwind(exec: &mut dyn Executor, ledger: &mut Ledger, events: &EventSink) -> TeardownReport {
+    let mut report = TeardownReport::default();
+    let resources: Vec<Resource> = ledger.resources().iter().rev().cloned().collect();
+    for resource in resources {
+        let outcome = remove(exec, &resource);
+        let text = resource.describe();
+        events(Event::Action {
+            text: match &outcome {
+                Ok(()) => format!("teardown: removed {text}"),
+                Err(e) => format!("teardown: FAILED to remove {text}: {e}"),
+            },
+        });
+        if outcome.is_ok() {
+            // A ledger write failure must not stop the teardown itself.
+            let _ = ledger.forget(&resource);
+        }
+        report.steps.push(TeardownStep {
+            resource: text,
+            error: outcome.err(),
+        });
+    }
+    let _ = ledger.close();
+    report
+}
+
+fn remove(exec: &mut dyn Executor, resource: &Resource) -> Result<(), String> {
+    let request = match resource {
+        Resource::DmDevice { name } => {
+            return remove_dm(exec, name);
+        }
+        Resource::Module { name } => Request::UnloadModule { name: name.clone() },
+        Resource::LoopDevice { device, .. } => Request::DetachLoop {
+            device: device.clone(),
+        },
+        Resource::BackingFile { path } | Resource::WorkDir { path } => {
+            Request::RemoveBacking { path: path.clone() }
+        }
+        Resource::VmProcess { pid, .. } => return kill_vm(*pid),
+    };
+    match exec.call(request) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.full_text()),
+    }
+}
+
+/// Plain removal first (the executor retries EBUSY); if something still
+/// holds the device open, fall back to deferred removal so it goes away
+/// when closed.
+fn remove_dm(exec: &mut dyn Executor, name: &str) -> Result<(), String> {
+    match exec.call(Request::DmRemove {
+        name: name.to_string(),
+        deferred: false,
+    }) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        Err(e) if e.kind == ErrorKind::Busy => exec
+            .call(Request::DmRemove {
+                name: name.to_string(),
+                deferred: true,
+            })
+            .map(|_| ())
+            .map_err(|e| format!("busy; deferred removal failed too: {}", e.full_text())),
+        Err(e) => Err(e.full_text()),
+    }
+}
+
+fn kill_vm(pid: i32) -> Result<(), String> {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    match kill(Pid::from_raw(pid), Signal::SIGKILL) {
+        Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
+        Err(e) => Err(format!("kill {pid}: {}", e.desc())),
+    }
+}
