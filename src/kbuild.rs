@@ -1,1 +1,386 @@
-//! (in progress)
+//! Building a target module from a kmod source directory with kbuild
+//! (`make -C KDIR M=SRC modules`), streaming the output line by line and
+//! explaining the usual failures in plain words.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// The compilers a kernel tree was built with, stored beside a cached lab
+/// kernel; modules must be built with the same ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Toolchain {
+    pub rustc: Option<PathBuf>,
+    pub bindgen: Option<PathBuf>,
+    pub libclang_path: Option<PathBuf>,
+}
+
+pub const TOOLCHAIN_FILE: &str = "dmbench-toolchain.json";
+
+impl Toolchain {
+    /// The toolchain recorded in a lab kernel tree, or the defaults.
+    pub fn for_tree(kdir: &Path) -> Toolchain {
+        std::fs::read(kdir.join(TOOLCHAIN_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_slice(&t).ok())
+            .unwrap_or_default()
+    }
+
+    fn apply(&self, cmd: &mut Command) {
+        if let Some(rustc) = &self.rustc {
+            cmd.arg(format!("RUSTC={}", rustc.display()));
+        }
+        if let Some(bindgen) = &self.bindgen {
+            cmd.arg(format!("BINDGEN={}", bindgen.display()));
+        }
+        if let Some(lib) = &self.libclang_path {
+            cmd.env("LIBCLANG_PATH", lib);
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub severity: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.severity, self.message
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BuiltModule {
+    /// Module name (the .ko's stem), e.g. "basic_target".
+    pub name: String,
+    pub path: PathBuf,
+    pub duration: Duration,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The host's own kernel build tree, used when no lab kernel is given.
+pub fn host_kdir() -> PathBuf {
+    let release = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    PathBuf::from(format!("/lib/modules/{release}/build"))
+}
+
+/// Checks a kernel tree can build this source, before running make.
+pub fn preflight(source: &Path, kdir: &Path) -> Result<()> {
+    if !source.join("Makefile").is_file() && !source.join("Kbuild").is_file() {
+        bail!(
+            "{} has no Makefile or Kbuild: not a kmod source directory",
+            source.display()
+        );
+    }
+    if !kdir.join("Makefile").is_file() {
+        bail!(
+            "kernel tree {} has no Makefile: the kernel headers/build tree is missing \
+             (build the lab kernel with `dmbench kernel build`, or install your \
+             distribution's kernel headers package)",
+            kdir.display()
+        );
+    }
+    let config = std::fs::read_to_string(kdir.join(".config")).with_context(|| {
+        format!(
+            "kernel tree {} has no .config: it was never configured",
+            kdir.display()
+        )
+    })?;
+    if !config.lines().any(|l| l == "CONFIG_MODULES=y") {
+        bail!(
+            "kernel tree {} was built without CONFIG_MODULES: it cannot load modules",
+            kdir.display()
+        );
+    }
+    if has_rust_sources(source) {
+        if !config.lines().any(|l| l == "CONFIG_RUST=y") {
+            bail!(
+                "{} is a Rust module but kernel tree {} was built without CONFIG_RUST=y: \
+                 use the lab kernel (`dmbench kernel build`) or a Rust-enabled tree",
+                source.display(),
+                kdir.display()
+            );
+        }
+        check_rustc_matches(kdir, &config)?;
+    }
+    Ok(())
+}
+
+fn has_rust_sources(source: &Path) -> bool {
+    std::fs::read_dir(source)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().and_then(|x| x.to_str()) == Some("rs"))
+        })
+        .unwrap_or(false)
+}
+
+/// Rust modules must be compiled by the exact rustc the kernel was.
+fn check_rustc_matches(kdir: &Path, config: &str) -> Result<()> {
+    let Some(tree_version) = config
+        .lines()
+        .find_map(|l| l.strip_prefix("CONFIG_RUSTC_VERSION="))
+        .and_then(|v| v.parse::<u32>().ok())
+    else {
+        return Ok(());
+    };
+    let toolchain = Toolchain::for_tree(kdir);
+    let rustc = toolchain
+        .rustc
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("rustc"));
+    let out = Command::new(&rustc)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("running {} --version", rustc.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ours = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(parse_semver_number)
+        .unwrap_or(0);
+    if ours != tree_version {
+        bail!(
+            "rustc mismatch: kernel tree {} was built with rustc {} but {} is {}: \
+             Rust modules must use the same compiler as the kernel",
+            kdir.display(),
+            format_semver_number(tree_version),
+            rustc.display(),
+            text.trim()
+        );
+    }
+    Ok(())
+}
+
+/// "1.96.0" -> 109600, the kernel's CONFIG_RUSTC_VERSION encoding.
+fn parse_semver_number(v: &str) -> Option<u32> {
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+    let (a, b, c) = (
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    );
+    Some(a * 100_000 + b * 100 + c)
+}
+
+fn format_semver_number(n: u32) -> String {
+    format!("{}.{}.{}", n / 100_000, (n / 100) % 1000, n % 100)
+}
+
+/// Runs kbuild, calling `on_line` with every output line as it arrives.
+pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Result<BuiltModule> {
+    let source = source
+        .canonicalize()
+        .with_context(|| format!("kmod source {}", source.display()))?;
+    preflight(&source, kdir)?;
+    let started = Instant::now();
+    let mut cmd = Command::new("make");
+    cmd.arg("-C")
+        .arg(kdir)
+        .arg(format!("M={}", source.display()))
+        .arg(format!(
+            "-j{}",
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        ))
+        .arg("modules")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    Toolchain::for_tree(kdir).apply(&mut cmd);
+    let mut child = cmd.spawn().context("running make (is `make` installed?)")?;
+
+    // stdout and stderr interleave through one channel, in arrival order.
+    let (tx, rx) = mpsc::channel::<String>();
+    let mut readers = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        readers.push(spawn_line_reader(out, tx.clone()));
+    }
+    if let Some(err) = child.stderr.take() {
+        readers.push(spawn_line_reader(err, tx.clone()));
+    }
+    drop(tx);
+    let mut diagnostics = Vec::new();
+    let mut tail: Vec<String> = Vec::new();
+    for line in rx {
+        if let Some(d) = parse_diagnostic(&line) {
+            diagnostics.push(d);
+        }
+        tail.push(line.clone());
+        if tail.len() > 30 {
+            tail.remove(0);
+        }
+        on_line(&line);
+    }
+    for r in readers {
+        let _ = r.join();
+    }
+    let status = child.wait().context("waiting for make")?;
+    if !status.success() {
+        let errors: Vec<String> = diagnostics
+            .iter()
+            .filter(|d| d.severity == "error")
+            .map(|d| d.to_string())
+            .collect();
+        if errors.is_empty() {
+            bail!(
+                "build of {} failed ({status}); last output:\n{}",
+                source.display(),
+                tail.join("\n")
+            );
+        }
+        bail!(
+            "build of {} failed with {} error(s):\n{}",
+            source.display(),
+            errors.len(),
+            errors.join("\n")
+        );
+    }
+    let path = find_module(&source)?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(BuiltModule {
+        name,
+        path,
+        duration: started.elapsed(),
+        warnings: diagnostics
+            .into_iter()
+            .filter(|d| d.severity == "warning")
+            .collect(),
+    })
+}
+
+fn spawn_line_reader(
+    stream: impl std::io::Read + Send + 'static,
+    tx: mpsc::Sender<String>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+fn find_module(source: &Path) -> Result<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(source)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("ko"))
+        .collect();
+    found.sort();
+    match found.len() {
+        0 => bail!("make succeeded but produced no .ko in {}", source.display()),
+        _ => Ok(found.remove(0)),
+    }
+}
+
+/// Recognises `file:line:col: error: message` (gcc) and rustc's
+/// `error: message` / `  --> file:line:col` pair (the location is attached to
+/// the preceding headline by the caller's stream order; here we only parse
+/// one-line forms).
+pub fn parse_diagnostic(line: &str) -> Option<Diagnostic> {
+    let trimmed = line.trim();
+    if let Some(rest) = trimmed.strip_prefix("--> ") {
+        let (file, line_no, col) = split_location(rest)?;
+        return Some(Diagnostic {
+            file,
+            line: line_no,
+            column: col,
+            severity: "location".into(),
+            message: String::new(),
+        });
+    }
+    for severity in ["error", "warning"] {
+        let marker = format!(": {severity}: ");
+        if let Some(pos) = trimmed.find(&marker) {
+            let (file, line_no, col) = split_location(&trimmed[..pos])?;
+            return Some(Diagnostic {
+                file,
+                line: line_no,
+                column: col,
+                severity: severity.into(),
+                message: trimmed[pos + marker.len()..].to_string(),
+            });
+        }
+    }
+    None
+}
+
+fn split_location(text: &str) -> Option<(String, u32, u32)> {
+    let mut parts = text.rsplitn(3, ':');
+    let col = parts.next()?.trim().parse().ok()?;
+    let line = parts.next()?.trim().parse().ok()?;
+    let file = parts.next()?.to_string();
+    Some((file, line, col))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcc_errors_become_file_line_col() {
+        let d = parse_diagnostic(
+            "/w/kmod/c/basic_target.c:42:9: error: 'bi_rw' undeclared (first use in this function)",
+        )
+        .expect("parsed");
+        assert_eq!(d.file, "/w/kmod/c/basic_target.c");
+        assert_eq!((d.line, d.column), (42, 9));
+        assert_eq!(d.severity, "error");
+        assert!(d.message.starts_with("'bi_rw'"));
+    }
+
+    #[test]
+    fn rustc_location_lines_are_recognised() {
+        let d = parse_diagnostic("   --> /w/kmod/rust/basic_target.rs:10:5").expect("parsed");
+        assert_eq!((d.line, d.column), (10, 5));
+        assert!(parse_diagnostic("  CC [M]  basic_target.o").is_none());
+    }
+
+    #[test]
+    fn rustc_versions_encode_like_the_kernel() {
+        assert_eq!(parse_semver_number("1.96.0"), Some(109600));
+        assert_eq!(format_semver_number(109600), "1.96.0");
+    }
+
+    #[test]
+    fn preflight_explains_a_missing_tree() {
+        let src = tempfile::tempdir().expect("tmp");
+        std::fs::write(src.path().join("Makefile"), "obj-m := x.o\n").expect("write");
+        let err = preflight(src.path(), Path::new("/nonexistent/kdir")).expect_err("no tree");
+        assert!(err.to_string().contains("no Makefile"), "{err}");
+    }
+
+    #[test]
+    fn preflight_refuses_rust_on_a_tree_without_config_rust() {
+        let src = tempfile::tempdir().expect("tmp");
+        std::fs::write(src.path().join("Makefile"), "obj-m := x.o\n").expect("write");
+        std::fs::write(src.path().join("x.rs"), "").expect("write");
+        let kdir = tempfile::tempdir().expect("tmp");
+        std::fs::write(kdir.path().join("Makefile"), "").expect("write");
+        std::fs::write(kdir.path().join(".config"), "CONFIG_MODULES=y\n").expect("write");
+        let err = preflight(src.path(), kdir.path()).expect_err("no rust");
+        assert!(err.to_string().contains("CONFIG_RUST"), "{err}");
+    }
+}
