@@ -1,8 +1,11 @@
 //! dmbench: a terminal workbench for writing and exercising Linux
 //! device-mapper targets. See docs/architecture.md.
 
+pub mod cleanup;
 pub mod cli;
+pub mod commands;
 pub mod exec;
+pub mod frontend;
 pub mod kbuild;
 pub mod lab;
 pub mod session;

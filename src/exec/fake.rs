@@ -374,6 +374,23 @@ impl FakeExecutor {
             Request::SystemInfo => Ok(Response::SystemInfo {
                 kernel_release: "7.3.4-fake".into(),
             }),
+            Request::Inventory { dir } => Ok(Response::Inventory {
+                dm: self.devices.values().map(|d| d.info.clone()).collect(),
+                loops: self
+                    .loops
+                    .iter()
+                    .map(|(device, backing)| LoopInfo {
+                        device: device.clone(),
+                        backing: backing.clone(),
+                    })
+                    .collect(),
+                files: self
+                    .files
+                    .keys()
+                    .filter(|p| p.starts_with(&dir))
+                    .cloned()
+                    .collect(),
+            }),
             Request::CrashGuest => Err(ExecError::new(
                 ErrorKind::Unsupported,
                 "the fake executor cannot crash",

@@ -113,8 +113,13 @@ pub enum Request {
         devices: Vec<String>,
     },
 
-    /// Kernel release and a fresh kmsg position, for the status line.
+    /// Kernel release, for the status line.
     SystemInfo,
+    /// What exists now: every DM device, every attached loop device, and the
+    /// files under `dir` (to prove a teardown left nothing behind).
+    Inventory {
+        dir: PathBuf,
+    },
     /// Deliberately crash the kernel (sysrq 'c'); only the VM agent obeys.
     CrashGuest,
     /// Power off the guest after answering (VM) or do nothing (local).
@@ -174,6 +179,17 @@ pub enum Response {
     SystemInfo {
         kernel_release: String,
     },
+    Inventory {
+        dm: Vec<DmInfo>,
+        loops: Vec<LoopInfo>,
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopInfo {
+    pub device: PathBuf,
+    pub backing: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -712,6 +712,17 @@ impl Session {
         self.call(Request::CrashGuest).map(|_| ())
     }
 
+    /// Everything that exists now on the executor's side: DM devices, loop
+    /// devices and the files in this session's work directory.
+    pub fn inventory(&mut self) -> Result<crate::exec::protocol::Response> {
+        let dir = self.work_dir.clone();
+        Ok(self.call(Request::Inventory { dir })?)
+    }
+
+    pub fn work_dir(&self) -> &Path {
+        &self.work_dir
+    }
+
     // ---- teardown ----------------------------------------------------------
 
     /// Removes everything the session created, newest first, and says what
@@ -727,8 +738,13 @@ impl Session {
         for m in self.modules.values_mut() {
             m.loaded = false;
         }
-        let _ = self.call(Request::Shutdown);
         report
+    }
+
+    /// Teardown, then stop the executor (dropping the session powers the
+    /// sandbox VM off).
+    pub fn close(mut self) -> TeardownReport {
+        self.teardown()
     }
 }
 
@@ -741,6 +757,7 @@ impl Drop for Session {
                 eprintln!("dmbench: teardown left something behind:\n{report}");
             }
         }
+        let _ = self.exec.call(Request::Shutdown);
     }
 }
 

@@ -1,0 +1,80 @@
+//! The small subcommands: build a module, check the VM, start a front end.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use crate::cli::{RunArgs, TargetArgs};
+use crate::exec::protocol::Request;
+use crate::exec::{Executor, discard_events};
+use crate::vm::VmExecutor;
+
+pub fn build_module(source: &Path, kdir: Option<PathBuf>) -> Result<bool> {
+    let kdir = match kdir {
+        Some(k) => k,
+        None => match crate::vm::kernel::find_cached() {
+            Some(k) => k.tree(),
+            None => crate::kbuild::host_kdir(),
+        },
+    };
+    eprintln!("building {} against {}", source.display(), kdir.display());
+    let built = crate::kbuild::build(source, &kdir, &mut |line| eprintln!("{line}"))?;
+    for w in &built.warnings {
+        eprintln!("{w}");
+    }
+    eprintln!(
+        "built module '{}' in {:.1} s",
+        built.name,
+        built.duration.as_secs_f64()
+    );
+    println!("{}", built.path.display());
+    Ok(true)
+}
+
+/// Boots the VM, handshakes, lists targets, powers off, printing timings.
+pub fn vm_check(target: &TargetArgs) -> Result<bool> {
+    let config = crate::frontend::vm_config(target)?;
+    let started = Instant::now();
+    let mut vm = VmExecutor::boot(config, discard_events())?;
+    let booted = started.elapsed();
+    let t = vm.timings.clone();
+    let rt = Instant::now();
+    let reply = vm.call(Request::SystemInfo)?;
+    let round_trip = rt.elapsed();
+    let targets = match vm.call(Request::DmTargetVersions)? {
+        crate::exec::Response::TargetVersions { targets } => targets,
+        _ => Vec::new(),
+    };
+    let sd = Instant::now();
+    vm.shutdown()?;
+    println!("accelerator:        {}", t.accel);
+    println!("guest image:        {} KiB", t.image_bytes / 1024);
+    println!(
+        "boot to handshake:  {:.3} s",
+        t.spawn_to_handshake.as_secs_f64()
+    );
+    println!("total to ready:     {:.3} s", booted.as_secs_f64());
+    println!(
+        "request round trip: {:.3} ms",
+        round_trip.as_secs_f64() * 1e3
+    );
+    println!("shutdown:           {:.3} s", sd.elapsed().as_secs_f64());
+    println!("{reply:?}");
+    println!(
+        "targets: {}",
+        targets
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok(true)
+}
+
+pub fn run_front_end(run: RunArgs) -> Result<bool> {
+    if let Some(_lab) = run.headless {
+        bail!("headless runner: not built yet");
+    }
+    bail!("TUI: not built yet")
+}

@@ -1,0 +1,234 @@
+//! `LocalExecutor`: every request as direct syscalls on this kernel. Used
+//! on a DM-capable host, and inside the sandbox VM by `dmbench agent`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::{blockstat, dm::Dm, kmod, kmsg, loops, probe};
+use crate::exec::protocol::*;
+use crate::exec::{Canceller, EventSink, Executor};
+
+/// How often device event numbers are polled (the crate cannot wait for a
+/// given event number, so polling it is).
+const DM_EVENT_POLL: Duration = Duration::from_millis(200);
+
+pub struct LocalExecutor {
+    events: EventSink,
+    dm: Option<Dm>,
+    cancel: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    /// The VM agent may crash its own kernel on request; a host never does.
+    allow_crash: bool,
+    kind: &'static str,
+}
+
+impl LocalExecutor {
+    /// Starts the kernel-log follower and DM event watcher.
+    pub fn new(events: EventSink) -> Self {
+        Self::build(events, false, "local")
+    }
+
+    /// The executor inside the sandbox VM.
+    pub fn for_agent(events: EventSink) -> Self {
+        Self::build(events, true, "vm")
+    }
+
+    fn build(events: EventSink, allow_crash: bool, kind: &'static str) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        if let Some(t) = kmsg::follow(events.clone(), stop.clone()) {
+            threads.push(t);
+        }
+        threads.push(spawn_dm_event_watcher(events.clone(), stop.clone()));
+        LocalExecutor {
+            events,
+            dm: None,
+            cancel: Arc::new(AtomicBool::new(false)),
+            stop,
+            threads,
+            allow_crash,
+            kind,
+        }
+    }
+
+    fn dm(&mut self) -> Result<&Dm, ExecError> {
+        if self.dm.is_none() {
+            self.dm = Some(Dm::open()?);
+        }
+        self.dm
+            .as_ref()
+            .ok_or_else(|| ExecError::new(ErrorKind::Unsupported, "device-mapper unavailable"))
+    }
+
+    fn run_probe(&mut self, spec: &ProbeSpec) -> Result<Response, ExecError> {
+        self.cancel.store(false, Ordering::SeqCst);
+        let events = self.events.clone();
+        let progress = move |done: u64, total: u64| {
+            events(Event::Progress {
+                done_bytes: done,
+                total_bytes: total,
+            })
+        };
+        probe::run_probe(spec, &self.cancel, &progress).map(Response::Probe)
+    }
+}
+
+fn kernel_release() -> String {
+    nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+impl Executor for LocalExecutor {
+    fn call(&mut self, request: Request) -> Result<Response, ExecError> {
+        match request {
+            Request::Hello { version } => {
+                if version != PROTOCOL_VERSION {
+                    return Err(ExecError::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "protocol version {version} requested, this side speaks \
+                             {PROTOCOL_VERSION}"
+                        ),
+                    ));
+                }
+                Ok(Response::Hello {
+                    version: PROTOCOL_VERSION,
+                    kernel_release: kernel_release(),
+                    executor: self.kind.to_string(),
+                })
+            }
+            Request::LoadModule {
+                name,
+                image,
+                params,
+            } => kmod::load(&name, &image, &params).map(|_| Response::Done),
+            Request::UnloadModule { name } => kmod::unload(&name).map(|_| Response::Done),
+            Request::ListModules => kmod::list().map(|modules| Response::Modules { modules }),
+            Request::CreateBacking { path, size_bytes } => {
+                loops::create_backing(&path, size_bytes).map(|_| Response::Done)
+            }
+            Request::RemoveBacking { path } => loops::remove_backing(&path).map(|_| Response::Done),
+            Request::AttachLoop {
+                backing,
+                read_only,
+                direct_io,
+            } => loops::attach(&backing, read_only, direct_io).map(|(device, major, minor)| {
+                Response::Loop {
+                    device,
+                    major,
+                    minor,
+                }
+            }),
+            Request::DetachLoop { device } => loops::detach(&device).map(|_| Response::Done),
+            Request::DmCreate { name, uuid, table } => {
+                self.dm()?.create(&name, &uuid, &table).map(Response::Dm)
+            }
+            Request::DmLoad { name, table } => self.dm()?.load(&name, &table).map(Response::Dm),
+            Request::DmSuspend { name } => self.dm()?.suspend(&name).map(Response::Dm),
+            Request::DmResume { name } => self.dm()?.resume(&name).map(Response::Dm),
+            Request::DmReload { name, table } => self.dm()?.reload(&name, &table).map(Response::Dm),
+            Request::DmRemove { name, deferred } => {
+                self.dm()?.remove(&name, deferred).map(Response::Dm)
+            }
+            Request::DmInfo { name } => self.dm()?.info(&name).map(Response::Dm),
+            Request::DmTable { name } => self
+                .dm()?
+                .table(&name, false)
+                .map(|(info, lines)| Response::Table { info, lines }),
+            Request::DmStatus { name } => self
+                .dm()?
+                .table(&name, true)
+                .map(|(info, lines)| Response::Status { info, lines }),
+            Request::DmMessage { name, sector, text } => self
+                .dm()?
+                .message(&name, sector, &text)
+                .map(|output| Response::Message { output }),
+            Request::DmList => self
+                .dm()?
+                .list()
+                .map(|devices| Response::DmDevices { devices }),
+            Request::DmTargetVersions => self
+                .dm()?
+                .target_versions()
+                .map(|targets| Response::TargetVersions { targets }),
+            Request::Probe(spec) => self.run_probe(&spec),
+            Request::Cancel => {
+                self.cancel.store(true, Ordering::SeqCst);
+                Ok(Response::Done)
+            }
+            Request::BlockStats { devices } => {
+                let mut stats = Vec::new();
+                for device in devices {
+                    let counters = blockstat::read_stat(&device)?;
+                    stats.push(BlockStat { device, counters });
+                }
+                Ok(Response::BlockStats { stats })
+            }
+            Request::SystemInfo => Ok(Response::SystemInfo {
+                kernel_release: kernel_release(),
+            }),
+            Request::Inventory { dir } => Ok(Response::Inventory {
+                dm: self.dm()?.list()?,
+                loops: loops::attached(),
+                files: loops::files_under(&dir),
+            }),
+            Request::CrashGuest => {
+                if !self.allow_crash {
+                    return Err(ExecError::new(
+                        ErrorKind::Unsupported,
+                        "refusing to crash the host kernel: only the sandbox VM does that",
+                    ));
+                }
+                std::fs::write("/proc/sysrq-trigger", b"c").map_err(|e| {
+                    ExecError::new(ErrorKind::Io, format!("write /proc/sysrq-trigger: {e}"))
+                })?;
+                Ok(Response::Done)
+            }
+            Request::Shutdown => Ok(Response::Done),
+        }
+    }
+
+    fn canceller(&self) -> Canceller {
+        let cancel = self.cancel.clone();
+        Arc::new(move || cancel.store(true, Ordering::SeqCst))
+    }
+
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
+
+impl Drop for LocalExecutor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Emits `Event::DmEvent` whenever a device's event number moves.
+fn spawn_dm_event_watcher(events: EventSink, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let Ok(dm) = Dm::open() else { return };
+        let mut last: HashMap<String, u32> = HashMap::new();
+        while !stop.load(Ordering::SeqCst) {
+            let now: HashMap<String, u32> = dm.event_numbers().into_iter().collect();
+            for (name, nr) in &now {
+                if last.get(name).is_some_and(|old| old != nr) {
+                    events(Event::DmEvent {
+                        name: name.clone(),
+                        event_nr: *nr,
+                    });
+                }
+            }
+            last = now;
+            std::thread::sleep(DM_EVENT_POLL);
+        }
+    })
+}

@@ -1,0 +1,101 @@
+//! What both front ends share: choosing where operations run and opening a
+//! Session there.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::TargetArgs;
+use crate::exec::local::LocalExecutor;
+use crate::exec::{EventSink, Executor};
+use crate::session::{Session, SessionOptions, ledger};
+use crate::vm::{VmConfig, VmExecutor};
+
+/// Where the session's resources live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Local,
+    Vm,
+}
+
+/// Why this host cannot run device-mapper itself, if it cannot.
+pub fn host_dm_unavailable() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("not running as root".into());
+    }
+    if !std::path::Path::new("/dev/mapper/control").exists() {
+        return Some("this kernel has no device-mapper (/dev/mapper/control is missing)".into());
+    }
+    None
+}
+
+pub fn choose_placement(target: &TargetArgs, say: &mut dyn FnMut(&str)) -> Placement {
+    if target.vm {
+        return Placement::Vm;
+    }
+    if target.local {
+        return Placement::Local;
+    }
+    match host_dm_unavailable() {
+        None => Placement::Local,
+        Some(why) => {
+            say(&format!("{why}: using the sandbox VM"));
+            Placement::Vm
+        }
+    }
+}
+
+pub fn vm_config(target: &TargetArgs) -> Result<VmConfig> {
+    let kernel = match &target.kernel {
+        Some(p) if p.is_dir() => p.join("vmlinux"),
+        Some(p) => p.clone(),
+        None => crate::vm::kernel::locate()?,
+    };
+    let agent = agent_binary()?;
+    let mut config = VmConfig::new(kernel, agent);
+    config.memory_mib = target.vm_memory;
+    Ok(config)
+}
+
+/// The binary that becomes the guest's init: this very program, unless
+/// `DMBENCH_AGENT_BIN` names another build.
+pub fn agent_binary() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("DMBENCH_AGENT_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    std::env::current_exe().context("locating the dmbench binary")
+}
+
+pub fn open_executor(
+    placement: Placement,
+    target: &TargetArgs,
+    events: EventSink,
+) -> Result<Box<dyn Executor>> {
+    Ok(match placement {
+        Placement::Local => Box::new(LocalExecutor::new(events)),
+        Placement::Vm => Box::new(
+            VmExecutor::boot(vm_config(target)?, events).context("starting the sandbox VM")?,
+        ),
+    })
+}
+
+pub fn open_session(
+    placement: Placement,
+    target: &TargetArgs,
+    events: EventSink,
+) -> Result<Session> {
+    let exec = open_executor(placement, target, events.clone())?;
+    let work_dir = match placement {
+        // Guest tmpfs: sparse files cost only what is written.
+        Placement::Vm => PathBuf::from("/run/dmbench"),
+        Placement::Local => PathBuf::from("/var/tmp/dmbench"),
+    };
+    Session::start(
+        exec,
+        events,
+        SessionOptions {
+            work_dir,
+            ledger_dir: Some(ledger::ledger_dir()),
+        },
+    )
+}

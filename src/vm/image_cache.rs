@@ -1,0 +1,44 @@
+//! Guest images are cached per agent binary (path, size, mtime), so
+//! repeated boots of the same build do not rewrite the archive.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+/// `DMBENCH_INITRD_GZIP=1` writes a gzip'd image (smaller, but the guest
+/// then spends boot time inflating it under TCG).
+fn compress() -> bool {
+    std::env::var("DMBENCH_INITRD_GZIP").is_ok_and(|v| v == "1")
+}
+
+pub fn initramfs_for(binary: &Path) -> Result<PathBuf> {
+    let meta =
+        std::fs::metadata(binary).with_context(|| format!("agent binary {}", binary.display()))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let gz = compress();
+    let mut h = Sha256::new();
+    h.update(binary.to_string_lossy().as_bytes());
+    h.update(meta.len().to_le_bytes());
+    h.update(mtime.to_le_bytes());
+    h.update([gz as u8]);
+    let key: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = super::cache_dir().join("images");
+    let path = dir.join(format!("{key}.cpio{}", if gz { ".gz" } else { "" }));
+    if path.is_file() {
+        return Ok(path);
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let image = super::initramfs::build_image(binary, gz)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, image).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}
