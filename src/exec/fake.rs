@@ -395,6 +395,10 @@ impl FakeExecutor {
                 ErrorKind::Unsupported,
                 "the fake executor cannot crash",
             )),
+            Request::RunCommand { .. } => Err(ExecError::new(
+                ErrorKind::Unsupported,
+                "the fake executor runs no commands",
+            )),
             Request::Shutdown => Ok(Response::Done),
         }
     }

@@ -122,6 +122,11 @@ pub enum Request {
     },
     /// Deliberately crash the kernel (sysrq 'c'); only the VM agent obeys.
     CrashGuest,
+    /// Run a program in the guest (benchmarks compare against `dd` there);
+    /// only the VM agent obeys.
+    RunCommand {
+        argv: Vec<String>,
+    },
     /// Power off the guest after answering (VM) or do nothing (local).
     Shutdown,
 }
@@ -183,6 +188,12 @@ pub enum Response {
         dm: Vec<DmInfo>,
         loops: Vec<LoopInfo>,
         files: Vec<PathBuf>,
+    },
+    CommandOutput {
+        status: i32,
+        stdout: String,
+        stderr: String,
+        elapsed_ns: u64,
     },
 }
 

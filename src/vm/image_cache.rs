@@ -26,6 +26,9 @@ pub fn initramfs_for(binary: &Path) -> Result<PathBuf> {
     h.update(meta.len().to_le_bytes());
     h.update(mtime.to_le_bytes());
     h.update([gz as u8]);
+    for extra in super::initramfs::extra_programs() {
+        h.update(extra.to_string_lossy().as_bytes());
+    }
     let key: String = h.finalize()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))

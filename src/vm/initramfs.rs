@@ -147,6 +147,14 @@ fn parents(path: &str) -> Vec<String> {
     dirs
 }
 
+/// Extra host programs to put in the guest's /bin (benchmarks use a static
+/// busybox for `dd`): `DMBENCH_IMAGE_EXTRA=/bin/busybox:/path/x`.
+pub fn extra_programs() -> Vec<PathBuf> {
+    std::env::var_os("DMBENCH_IMAGE_EXTRA")
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default()
+}
+
 /// The guest image for `binary` (normally the running dmbench), gzip'd
 /// when `compress` (smaller to load, slower to unpack under TCG).
 pub fn build_image(binary: &Path, compress: bool) -> Result<Vec<u8>> {
@@ -170,6 +178,19 @@ pub fn build_image(binary: &Path, compress: bool) -> Result<Vec<u8>> {
             }
         }
         cpio.file(&name, 0o755, &data);
+    }
+    let extras = extra_programs();
+    if !extras.is_empty() && made.insert("bin".to_string()) {
+        cpio.dir("bin");
+    }
+    for program in extras {
+        let data =
+            std::fs::read(&program).with_context(|| format!("reading {}", program.display()))?;
+        let name = program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        cpio.file(&format!("bin/{name}"), 0o755, &data);
     }
     let raw = cpio.finish();
     if !compress {

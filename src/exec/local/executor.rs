@@ -189,6 +189,15 @@ impl Executor for LocalExecutor {
                 })?;
                 Ok(Response::Done)
             }
+            Request::RunCommand { argv } => {
+                if !self.allow_crash {
+                    return Err(ExecError::new(
+                        ErrorKind::Unsupported,
+                        "running commands is only for the sandbox VM",
+                    ));
+                }
+                run_command(&argv)
+            }
             Request::Shutdown => Ok(Response::Done),
         }
     }
@@ -210,6 +219,23 @@ impl Drop for LocalExecutor {
             let _ = t.join();
         }
     }
+}
+
+fn run_command(argv: &[String]) -> Result<Response, ExecError> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| ExecError::new(ErrorKind::Invalid, "empty command"))?;
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| ExecError::new(ErrorKind::NotFound, format!("run {program}: {e}")))?;
+    Ok(Response::CommandOutput {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed_ns: started.elapsed().as_nanos() as u64,
+    })
 }
 
 /// Emits `Event::DmEvent` whenever a device's event number moves.
