@@ -94,6 +94,12 @@ fn console(text: &str) {
     }
 }
 
+/// The id of a request frame that did not parse as a whole.
+fn frame_id(line: &str) -> Option<u64> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    value.get("request")?.get("id")?.as_u64()
+}
+
 /// /dev/vportNpM whose sysfs name is ours.
 fn find_port(timeout: Duration) -> Result<PathBuf> {
     let started = Instant::now();
@@ -142,6 +148,7 @@ fn serve() -> Result<()> {
     // The reader answers Cancel at once, even while a probe runs on the
     // worker below; everything else is queued in order.
     let (tx, rx) = mpsc::channel::<(u64, Request)>();
+    let reply_writer = writer.clone();
     std::thread::spawn(move || {
         let mut reader = BufReader::new(file);
         let mut line = String::new();
@@ -161,7 +168,24 @@ fn serve() -> Result<()> {
                         }
                     }
                     Ok(_) => {}
-                    Err(e) => console(&format!("agent: unreadable frame: {e}")),
+                    Err(e) => {
+                        // Answer it if it has an id, so the host never
+                        // waits for a reply that will not come.
+                        console(&format!("agent: unreadable frame: {e}"));
+                        if let Some(id) = frame_id(&line) {
+                            let error = super::protocol::ExecError::new(
+                                super::protocol::ErrorKind::Protocol,
+                                format!("the agent could not read request {id}: {e}"),
+                            );
+                            send(
+                                &reply_writer,
+                                &Frame::Response {
+                                    id,
+                                    result: Err(error),
+                                },
+                            );
+                        }
+                    }
                 },
                 Err(e) => {
                     console(&format!("agent: reading port: {e}"));

@@ -14,7 +14,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// One privileged operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "request", rename_all = "snake_case")]
 pub enum Request {
     /// Version handshake; always the first request.
     Hello {
@@ -525,6 +525,30 @@ mod tests {
             assert!(!line.contains('\n'), "one frame per line: {line}");
             let back: Frame = serde_json::from_str(&line).expect("parses");
             assert_eq!(back, frame);
+        }
+    }
+
+    #[test]
+    fn every_request_shape_survives_the_wire() {
+        let probe = Request::Probe(ProbeSpec {
+            device: "/dev/mapper/x".into(),
+            op: ProbeOp::Write,
+            bs: 512,
+            count: 1,
+            offset_blocks: 10,
+            pattern: Some(Pattern::Stamp),
+            direct: true,
+            random_order: false,
+            attribute: vec!["loop0".into()],
+        });
+        let line = serde_json::to_string(&Frame::Request {
+            id: 1,
+            request: probe.clone(),
+        })
+        .expect("serializes");
+        match serde_json::from_str::<Frame>(&line).expect("parses") {
+            Frame::Request { request, .. } => assert_eq!(request, probe),
+            other => panic!("unexpected {other:?}"),
         }
     }
 

@@ -40,7 +40,11 @@ pub fn initramfs_for(binary: &Path) -> Result<PathBuf> {
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let image = super::initramfs::build_image(binary, gz)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // Unique per writer: threads of one process may build the same image at
+    // once, and each must rename a complete file of its own.
+    static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
     std::fs::write(&tmp, image).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)

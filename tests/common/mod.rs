@@ -34,6 +34,9 @@ pub fn recorder() -> (EventSink, Arc<Mutex<Vec<Event>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink_seen = seen.clone();
     let sink: EventSink = Arc::new(move |e| {
+        if std::env::var_os("DMBENCH_TEST_EVENTS").is_some() {
+            eprintln!("event: {e:?}");
+        }
         if let Ok(mut v) = sink_seen.lock() {
             v.push(e);
         }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use devicemapper::{DM, DevId, DeviceInfo, DmError, DmFlags, DmName, DmOptions, DmUuid};
 
-use super::kmsg::KmsgReader;
+use super::log_window::LogWindow;
 use crate::exec::protocol::{DmInfo, ErrorKind, ExecError, TableLine, TargetVersion};
 
 pub struct Dm {
@@ -29,7 +29,7 @@ impl Dm {
     pub fn create(&self, name: &str, uuid: &str, table: &[TableLine]) -> Result<DmInfo, ExecError> {
         let dm_name = dm_name(name)?;
         let dm_uuid = DmUuid::new(uuid).map_err(|e| invalid(format!("uuid '{uuid}': {e}")))?;
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         self.dm
             .device_create(dm_name, Some(dm_uuid), DmOptions::private())
             .map_err(|e| ioctl_error(&format!("create '{name}'"), e, &kmsg))?;
@@ -65,7 +65,7 @@ impl Dm {
                 )));
             }
         }
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         self.dm
             .table_load(&DevId::Name(dm_name), &targets, DmOptions::private())
             .map(|i| to_info(&i))
@@ -73,7 +73,7 @@ impl Dm {
     }
 
     pub fn suspend(&self, name: &str) -> Result<DmInfo, ExecError> {
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         self.dm
             .device_suspend(
                 &DevId::Name(dm_name(name)?),
@@ -84,7 +84,7 @@ impl Dm {
     }
 
     pub fn resume(&self, name: &str) -> Result<DmInfo, ExecError> {
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         self.dm
             .device_suspend(&DevId::Name(dm_name(name)?), DmOptions::private())
             .map(|i| to_info(&i))
@@ -115,7 +115,7 @@ impl Dm {
         } else {
             DmOptions::private()
         };
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         let info = self
             .dm
             .device_remove(&DevId::Name(dm_name(name)?), options)
@@ -126,7 +126,7 @@ impl Dm {
     }
 
     pub fn info(&self, name: &str) -> Result<DmInfo, ExecError> {
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         let mut info = self
             .dm
             .device_info(&DevId::Name(dm_name(name)?))
@@ -145,7 +145,7 @@ impl Dm {
         } else {
             DmOptions::private().set_flags(DmFlags::DM_STATUS_TABLE)
         };
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         let (info, lines) = self
             .dm
             .table_status(&DevId::Name(dm_name(name)?), options)
@@ -170,7 +170,7 @@ impl Dm {
         sector: Option<u64>,
         text: &str,
     ) -> Result<Option<String>, ExecError> {
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         self.dm
             .target_msg(&DevId::Name(dm_name(name)?), sector, text)
             .map(|(_, out)| out)
@@ -178,7 +178,7 @@ impl Dm {
     }
 
     pub fn list(&self) -> Result<Vec<DmInfo>, ExecError> {
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         let devices = self
             .dm
             .list_devices()
@@ -206,7 +206,7 @@ impl Dm {
     }
 
     pub fn target_versions(&self) -> Result<Vec<TargetVersion>, ExecError> {
-        let kmsg = KmsgReader::at_end();
+        let kmsg = LogWindow::open();
         let mut targets: Vec<TargetVersion> = self
             .dm
             .list_versions()
@@ -251,7 +251,7 @@ fn to_info(i: &DeviceInfo) -> DmInfo {
 
 /// Maps a devicemapper error to ours, with errno, a kind the session can
 /// act on, and the kernel's `device-mapper:` lines logged meanwhile.
-fn ioctl_error(what: &str, err: DmError, kmsg: &Option<KmsgReader>) -> ExecError {
+fn ioctl_error(what: &str, err: DmError, kmsg: &LogWindow) -> ExecError {
     let errno = match &err {
         DmError::Core(devicemapper::errors::Error::Ioctl(_, _, _, e)) => Some(**e as i32),
         _ => None,
@@ -267,10 +267,7 @@ fn ioctl_error(what: &str, err: DmError, kmsg: &Option<KmsgReader>) -> ExecError
     let reason = errno
         .map(|e| nix::errno::Errno::from_raw(e).desc().to_string())
         .unwrap_or_else(|| err.to_string());
-    let kernel_log = kmsg
-        .as_ref()
-        .map(|k| super::kmsg::dm_reasons(&k.drain()))
-        .unwrap_or_default();
+    let kernel_log = kmsg.dm_reasons();
     ExecError {
         kind,
         message: format!("{what}: {reason}"),

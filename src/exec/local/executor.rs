@@ -2,12 +2,13 @@
 //! on a DM-capable host, and inside the sandbox VM by `dmbench agent`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::{blockstat, dm::Dm, kmod, kmsg, loops, probe};
+use super::kmsg::KmsgReader;
+use super::{blockstat, dm::Dm, kmod, loops, probe};
 use crate::exec::protocol::*;
 use crate::exec::{Canceller, EventSink, Executor};
 
@@ -20,6 +21,9 @@ pub struct LocalExecutor {
     dm: Option<Dm>,
     cancel: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
+    /// Shared with the follower thread; drained after every request so the
+    /// kernel lines a request caused are sent before its answer.
+    kmsg: Option<Arc<Mutex<KmsgReader>>>,
     threads: Vec<JoinHandle<()>>,
     /// The VM agent may crash its own kernel on request; a host never does.
     allow_crash: bool,
@@ -40,8 +44,16 @@ impl LocalExecutor {
     fn build(events: EventSink, allow_crash: bool, kind: &'static str) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
-        if let Some(t) = kmsg::follow(events.clone(), stop.clone()) {
-            threads.push(t);
+        let kmsg = KmsgReader::open()
+            .and_then(|mut r| r.seek_to_end().map(|_| r))
+            .ok()
+            .map(|r| Arc::new(Mutex::new(r)));
+        if let Some(reader) = &kmsg {
+            threads.push(spawn_kmsg_follower(
+                reader.clone(),
+                events.clone(),
+                stop.clone(),
+            ));
         }
         threads.push(spawn_dm_event_watcher(events.clone(), stop.clone()));
         LocalExecutor {
@@ -49,6 +61,7 @@ impl LocalExecutor {
             dm: None,
             cancel: Arc::new(AtomicBool::new(false)),
             stop,
+            kmsg,
             threads,
             allow_crash,
             kind,
@@ -85,6 +98,25 @@ fn kernel_release() -> String {
 
 impl Executor for LocalExecutor {
     fn call(&mut self, request: Request) -> Result<Response, ExecError> {
+        let result = self.answer(request);
+        if let Some(reader) = &self.kmsg {
+            forward_kmsg(reader, &self.events);
+        }
+        result
+    }
+
+    fn canceller(&self) -> Canceller {
+        let cancel = self.cancel.clone();
+        Arc::new(move || cancel.store(true, Ordering::SeqCst))
+    }
+
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
+
+impl LocalExecutor {
+    fn answer(&mut self, request: Request) -> Result<Response, ExecError> {
         match request {
             Request::Hello { version } => {
                 if version != PROTOCOL_VERSION {
@@ -201,15 +233,6 @@ impl Executor for LocalExecutor {
             Request::Shutdown => Ok(Response::Done),
         }
     }
-
-    fn canceller(&self) -> Canceller {
-        let cancel = self.cancel.clone();
-        Arc::new(move || cancel.store(true, Ordering::SeqCst))
-    }
-
-    fn kind(&self) -> &'static str {
-        self.kind
-    }
 }
 
 impl Drop for LocalExecutor {
@@ -235,6 +258,36 @@ fn run_command(argv: &[String]) -> Result<Response, ExecError> {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         elapsed_ns: started.elapsed().as_nanos() as u64,
+    })
+}
+
+/// How often the follower looks for new kernel-log records.
+const KMSG_POLL: Duration = Duration::from_millis(50);
+
+fn forward_kmsg(reader: &Mutex<KmsgReader>, events: &EventSink) {
+    let Ok(mut r) = reader.lock() else { return };
+    if let Ok((records, lost)) = r.read_available() {
+        if lost > 0 {
+            events(Event::KmsgLost { count: lost });
+        }
+        for record in records {
+            events(Event::Kmsg(record));
+        }
+    }
+}
+
+/// Streams kernel-log records while no request runs (and during long
+/// probes, so the events pane stays live).
+fn spawn_kmsg_follower(
+    reader: Arc<Mutex<KmsgReader>>,
+    events: EventSink,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            forward_kmsg(&reader, &events);
+            std::thread::sleep(KMSG_POLL);
+        }
     })
 }
 

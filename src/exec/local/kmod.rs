@@ -6,18 +6,15 @@ use std::ffi::CString;
 use nix::errno::Errno;
 use nix::kmod::{DeleteModuleFlags, delete_module, init_module};
 
-use super::kmsg::KmsgReader;
+use super::log_window::LogWindow;
 use crate::exec::protocol::{ErrorKind, ExecError, ModuleInfo};
 
 pub fn load(name: &str, image: &[u8], params: &str) -> Result<(), ExecError> {
     let params = CString::new(params)
         .map_err(|_| ExecError::new(ErrorKind::Invalid, "module parameters contain a NUL byte"))?;
-    let kmsg = KmsgReader::at_end();
+    let kmsg = LogWindow::open();
     init_module(image, &params).map_err(|errno| {
-        let lines = kmsg
-            .as_ref()
-            .map(|k| super::kmsg::lines_mentioning(&k.drain(), name))
-            .unwrap_or_default();
+        let lines = kmsg.module_reasons(name);
         let (kind, why) = match errno {
             Errno::EEXIST => (
                 ErrorKind::Exists,

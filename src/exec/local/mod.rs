@@ -5,6 +5,7 @@ pub mod dm;
 pub mod executor;
 pub mod kmod;
 pub mod kmsg;
+pub mod log_window;
 pub mod loops;
 pub mod probe;
 pub mod stamp;
