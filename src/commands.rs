@@ -73,8 +73,12 @@ pub fn vm_check(target: &TargetArgs) -> Result<bool> {
 }
 
 pub fn run_front_end(run: RunArgs) -> Result<bool> {
-    if let Some(_lab) = run.headless {
-        bail!("headless runner: not built yet");
+    if let Some(lab) = run.headless {
+        return crate::lab::runner::run(crate::lab::runner::RunOptions {
+            lab,
+            report: run.report,
+            target: run.target,
+        });
     }
     bail!("TUI: not built yet")
 }

@@ -23,8 +23,14 @@ pub fn host_dm_unavailable() -> Option<String> {
     if !nix::unistd::geteuid().is_root() {
         return Some("not running as root".into());
     }
-    if !std::path::Path::new("/dev/mapper/control").exists() {
-        return Some("this kernel has no device-mapper (/dev/mapper/control is missing)".into());
+    // The control node can exist without a driver behind it (a static
+    // /dev); the kernel's own list of misc devices says whether DM is there.
+    let misc = std::fs::read_to_string("/proc/misc").unwrap_or_default();
+    if !misc
+        .lines()
+        .any(|l| l.trim_end().ends_with(" device-mapper"))
+    {
+        return Some("this kernel has no device-mapper".into());
     }
     None
 }

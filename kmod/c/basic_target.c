@@ -82,25 +82,25 @@ static int basic_target_ctr(struct dm_target *ti, unsigned int argc, char **argv
 	int ret;
 
 	if (argc != 2) {
-		ti->error = "basic_target: invalid argument count";
+		ti->error = "invalid argument count";
 		return -EINVAL;
 	}
 
 	if (basic_target_parse_sector(argv[1], &start)) {
-		ti->error = "basic_target: invalid start sector";
+		ti->error = "invalid start sector";
 		return -EINVAL;
 	}
 
 	ret = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &dev);
 	if (ret) {
-		ti->error = "basic_target: device lookup failed";
+		ti->error = "device lookup failed";
 		return ret;
 	}
 
 	bc = kzalloc_obj(*bc);
 	if (!bc) {
 		dm_put_device(ti, dev);
-		ti->error = "basic_target: cannot allocate context";
+		ti->error = "cannot allocate context";
 		return -ENOMEM;
 	}
 	bc->dev = dev;

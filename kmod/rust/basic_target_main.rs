@@ -119,16 +119,16 @@ impl dm::TargetOps for BasicTarget {
         let (Some(path), Some(start), 2) = (args.get(0), args.get(1), args.len()) else {
             return Err(CtrError {
                 code: EINVAL,
-                reason: c"basic_target: invalid argument count",
+                reason: c"invalid argument count",
             });
         };
         let start = parse_sector(start).ok_or(CtrError {
             code: EINVAL,
-            reason: c"basic_target: invalid start sector",
+            reason: c"invalid start sector",
         })?;
         let dev = ti.get_device(path).map_err(|code| CtrError {
             code,
-            reason: c"basic_target: device lookup failed",
+            reason: c"device lookup failed",
         })?;
         let this = KBox::new(
             BasicTarget {
@@ -144,7 +144,7 @@ impl dm::TargetOps for BasicTarget {
         )
         .map_err(|_| CtrError {
             code: ENOMEM,
-            reason: c"basic_target: cannot allocate context",
+            reason: c"cannot allocate context",
         })?;
         // One bio of each of these kinds passes straight through to the
         // device. Empty flushes are not allowed to bypass `map`, so that

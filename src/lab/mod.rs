@@ -3,3 +3,5 @@
 //! `model` turns a lab file into checked, typed steps.
 
 pub mod model;
+pub mod report;
+pub mod runner;

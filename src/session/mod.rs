@@ -7,6 +7,7 @@
 //! reverse order and reports each step.
 
 pub mod ledger;
+mod resolve;
 pub mod teardown;
 
 use std::collections::BTreeMap;
@@ -225,6 +226,18 @@ impl Session {
 
     /// A sparse backing file of `size_bytes` and a loop device over it.
     pub fn add_disk(&mut self, name: &str, size_bytes: u64, read_only: bool) -> Result<Disk> {
+        self.add_disk_with(name, size_bytes, read_only, false)
+    }
+
+    /// As `add_disk`, optionally with the loop device doing direct I/O to
+    /// its backing file.
+    pub fn add_disk_with(
+        &mut self,
+        name: &str,
+        size_bytes: u64,
+        read_only: bool,
+        direct_io: bool,
+    ) -> Result<Disk> {
         validate_name("disk", name)?;
         if self.disks.contains_key(name) {
             bail!("disk '{name}' already exists in this session");
@@ -250,7 +263,7 @@ impl Session {
         let attached = self.call(Request::AttachLoop {
             backing: backing.clone(),
             read_only,
-            direct_io: false,
+            direct_io,
         });
         let (device, major, minor) = match attached {
             Ok(Response::Loop {
@@ -348,6 +361,11 @@ impl Session {
     }
 
     pub fn load_module(&mut self, name: &str) -> Result<()> {
+        self.load_module_with(name, "")
+    }
+
+    /// Loads a built module with insmod-style parameters.
+    pub fn load_module_with(&mut self, name: &str, params: &str) -> Result<()> {
         let image_path = self
             .modules
             .get(name)
@@ -370,7 +388,7 @@ impl Session {
         self.call(Request::LoadModule {
             name: name.to_string(),
             image,
-            params: String::new(),
+            params: params.to_string(),
         })
         .with_context(|| format!("loading module '{name}' from {}", image_path.display()))?;
         self.ledger.record(Resource::Module {
@@ -422,8 +440,17 @@ impl Session {
 
     // ---- DM devices --------------------------------------------------------
 
-    /// `dmsetup create`: refuses a name that exists and is not this session's.
+    /// `dmsetup create`, after validating the table against the session's
+    /// devices; refuses a name that exists and is not this session's.
     pub fn create_device(&mut self, name: &str, table: &[TableLine]) -> Result<Device> {
+        self.check_table(&crate::table::Table::from_lines(table))
+            .map_err(|e| e.context(format!("device '{name}'")))?;
+        self.create_device_unvalidated(name, table)
+    }
+
+    /// `dmsetup create` letting the kernel judge the table (labs that show a
+    /// refusal use this); ownership rules still apply.
+    pub fn create_device_unvalidated(&mut self, name: &str, table: &[TableLine]) -> Result<Device> {
         validate_name("device", name)?;
         if self.devices.contains_key(name) {
             bail!("DM device '{name}' already exists in this session");
@@ -471,6 +498,8 @@ impl Session {
     /// Suspend, load, resume; the live table stays if the kernel refuses.
     pub fn reload_device(&mut self, name: &str, table: &[TableLine]) -> Result<()> {
         self.own_device(name)?;
+        self.check_table(&crate::table::Table::from_lines(table))
+            .map_err(|e| e.context(format!("device '{name}'")))?;
         self.check_table_devices(name, table)?;
         self.call(Request::DmReload {
             name: name.to_string(),

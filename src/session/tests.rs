@@ -77,7 +77,8 @@ fn a_table_naming_a_foreign_device_is_refused_before_any_ioctl() {
         params: "/dev/sda 0".into(),
     }];
     let err = s.create_device("x", &table).expect_err("foreign device");
-    assert!(err.to_string().contains("/dev/sda"), "{err}");
+    let text = format!("{err:#}");
+    assert!(text.contains("/dev/sda"), "{text}");
     assert!(s.devices().next().is_none());
 }
 

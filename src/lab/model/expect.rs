@@ -18,6 +18,9 @@ pub struct Expect {
     pub ok: bool,
     /// The failure required, when the step must fail in a particular way.
     pub error: Option<ErrorMatch>,
+    /// Disks (by lab name) that must each see I/O during a probe step, e.g.
+    /// both legs of a striped device.
+    pub attributed: Vec<String>,
 }
 
 impl Default for Expect {
@@ -27,6 +30,7 @@ impl Default for Expect {
             output: None,
             ok: true,
             error: None,
+            attributed: Vec::new(),
         }
     }
 }
@@ -81,7 +85,15 @@ pub(crate) fn decode_expect(step: &Fields<'_, '_>, report: &mut Report<'_>) -> O
         return step.offset("expect").is_none().then(Expect::default);
     };
     let fields = Fields::new(table, line, "expect table");
-    fields.reject_unknown(report, &["kmsg", "output", "ok", "error"], |_| None);
+    fields.reject_unknown(
+        report,
+        &["kmsg", "output", "ok", "error", "attributed"],
+        |_| None,
+    );
+    let attributed = fields
+        .opt_string_list(report, "attributed")
+        .map(|a| a.value)
+        .unwrap_or_default();
     let mut sound = true;
     let mut regex = |key: &str, report: &mut Report<'_>| {
         let text = fields.opt_string(report, key)?;
@@ -132,6 +144,7 @@ pub(crate) fn decode_expect(step: &Fields<'_, '_>, report: &mut Report<'_>) -> O
         output,
         ok: error.is_none() && ok.is_none_or(|ok| ok.value),
         error,
+        attributed,
     })
 }
 

@@ -83,6 +83,27 @@ impl<'t, 'i> Fields<'t, 'i> {
         self.opt_string(report, key)
     }
 
+    /// An array of strings.
+    pub fn opt_string_list(&self, report: &mut Report<'_>, key: &str) -> Option<At<Vec<String>>> {
+        let value = self.get(key)?;
+        let line = report.line_of(value.span().start);
+        let DeValue::Array(items) = value.get_ref() else {
+            self.type_error(report, key, value, "an array of strings");
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::String(text) => out.push(text.to_string()),
+                _ => {
+                    self.type_error(report, key, item, "a string");
+                    return None;
+                }
+            }
+        }
+        Some(At { value: out, line })
+    }
+
     pub fn opt_bool(&self, report: &mut Report<'_>, key: &str) -> Option<At<bool>> {
         let value = self.get(key)?;
         match value.get_ref() {
