@@ -104,6 +104,7 @@ fn spec(device: &Path, op: ProbeOp, offset_blocks: u64, count: u64, direct: bool
         direct,
         random_order: false,
         attribute: Vec::new(),
+        stamp_shift: 0,
     }
 }
 

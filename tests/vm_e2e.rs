@@ -37,6 +37,7 @@ fn probe(device: &str, op: ProbeOp, pattern: Pattern, offset_blocks: u64) -> Pro
         pattern: Some(pattern),
         direct: true,
         random_order: false,
+        stamp_shift: 0,
     }
 }
 

@@ -374,6 +374,13 @@ impl FakeExecutor {
             Request::SystemInfo => Ok(Response::SystemInfo {
                 kernel_release: "7.3.4-fake".into(),
             }),
+            Request::Stat { path } => {
+                let exists = self.loops.contains_key(&path) || self.files.contains_key(&path);
+                Ok(Response::Stat {
+                    exists,
+                    block_device: self.loops.contains_key(&path),
+                })
+            }
             Request::Inventory { dir } => Ok(Response::Inventory {
                 dm: self.devices.values().map(|d| d.info.clone()).collect(),
                 loops: self

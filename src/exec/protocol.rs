@@ -115,6 +115,10 @@ pub enum Request {
 
     /// Kernel release, for the status line.
     SystemInfo,
+    /// Whether a path exists on the executor's side (and is a block device).
+    Stat {
+        path: PathBuf,
+    },
     /// What exists now: every DM device, every attached loop device, and the
     /// files under `dir` (to prove a teardown left nothing behind).
     Inventory {
@@ -188,6 +192,10 @@ pub enum Response {
         dm: Vec<DmInfo>,
         loops: Vec<LoopInfo>,
         files: Vec<PathBuf>,
+    },
+    Stat {
+        exists: bool,
+        block_device: bool,
     },
     CommandOutput {
         status: i32,
@@ -310,6 +318,11 @@ pub struct ProbeSpec {
     /// Kernel block device names whose I/O counters are sampled before and
     /// after the probe (attribution to backing devices).
     pub attribute: Vec<String>,
+    /// Reads of stamps written through a mapping that starts this many
+    /// bytes into this device: a block at offset X must carry the stamp
+    /// for X - stamp_shift. Proves where a target put the data.
+    #[serde(default)]
+    pub stamp_shift: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -540,6 +553,7 @@ mod tests {
             direct: true,
             random_order: false,
             attribute: vec!["loop0".into()],
+            stamp_shift: 0,
         });
         let line = serde_json::to_string(&Frame::Request {
             id: 1,

@@ -114,6 +114,9 @@ pub struct ReadStep {
     pub verify: Option<PatternSpec>,
     pub direct: bool,
     pub random_order: bool,
+    /// Bytes between where stamps were written and where they are read
+    /// (e.g. a target's start offset when reading its backing disk).
+    pub stamp_shift: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -167,10 +167,11 @@ impl Runner {
                 Ok(()) => (Outcome::Passed, None),
                 Err(e) => (Outcome::Failed, Some(e.clone())),
             };
-            let summary = produced
-                .as_ref()
-                .map(|o| o.summary.clone())
-                .unwrap_or_default();
+            let summary = match &produced {
+                Ok(o) => o.summary.clone(),
+                // A failure the step asked for: show what was said.
+                Err(e) => format!("refused as expected: {}", last_reason(e)),
+            };
             match &verdict {
                 Ok(()) => println!(
                     "{label:<48} ok     {:>9}  {summary}",
@@ -420,7 +421,7 @@ impl Runner {
                 out = probe_output(self.session.probe(&request)?)?;
             }
             StepKind::Read(r) => {
-                let request = self.probe_request(
+                let mut request = self.probe_request(
                     &r.device,
                     ProbeOp::Read,
                     r.bs,
@@ -430,6 +431,7 @@ impl Runner {
                     r.direct,
                     r.random_order,
                 )?;
+                request.stamp_shift = r.stamp_shift;
                 out = probe_output(self.session.probe(&request)?)?;
             }
         }
@@ -480,6 +482,7 @@ impl Runner {
             pattern: pattern.map(|p| p.to_protocol(0x5eed)),
             direct,
             random_order,
+            stamp_shift: 0,
         })
     }
 }
@@ -541,6 +544,14 @@ fn probe_output(result: ProbeResult) -> Result<StepOutput> {
         summary,
         probe: Some(result),
     })
+}
+
+/// The most specific line of an error: the kernel's own words if any.
+fn last_reason(err: &anyhow::Error) -> String {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<ExecError>())
+        .and_then(|e| e.kernel_log.last().cloned())
+        .unwrap_or_else(|| err.root_cause().to_string())
 }
 
 fn errno_of(err: &anyhow::Error) -> Option<i32> {

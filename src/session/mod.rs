@@ -112,6 +112,8 @@ pub struct ProbeRequest {
     pub pattern: Option<crate::exec::protocol::Pattern>,
     pub direct: bool,
     pub random_order: bool,
+    /// See `ProbeSpec::stamp_shift`.
+    pub stamp_shift: u64,
 }
 
 pub struct Session {
@@ -648,11 +650,16 @@ impl Session {
     }
 
     /// Every block device a table names must be one of the session's disks
-    /// or devices: the session never maps what it did not create.
-    fn check_table_devices(&self, name: &str, table: &[TableLine]) -> Result<()> {
+    /// or devices: the session never maps what it did not create. A path
+    /// that names nothing at all is left for the kernel to refuse (labs show
+    /// that refusal); it touches nobody's device.
+    fn check_table_devices(&mut self, name: &str, table: &[TableLine]) -> Result<()> {
         for (i, line) in table.iter().enumerate() {
             for token in line.params.split_whitespace() {
-                if looks_like_block_device(token) && !self.is_own_block_device(token) {
+                if looks_like_block_device(token)
+                    && !self.is_own_block_device(token)
+                    && !self.names_nothing(token)
+                {
                     bail!(
                         "device '{name}', table line {}: '{token}' is not a disk or device of \
                          this session",
@@ -662,6 +669,14 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    fn names_nothing(&mut self, token: &str) -> bool {
+        token.starts_with('/')
+            && matches!(
+                self.call(Request::Stat { path: token.into() }),
+                Ok(Response::Stat { exists: false, .. })
+            )
     }
 
     fn is_own_block_device(&self, token: &str) -> bool {
@@ -712,6 +727,7 @@ impl Session {
             direct: request.direct,
             random_order: request.random_order,
             attribute,
+            stamp_shift: request.stamp_shift,
         };
         let result = match self.call(Request::Probe(spec)) {
             Ok(Response::Probe(result)) => result,

@@ -124,6 +124,7 @@ fn modules_in_use_cannot_be_unloaded_and_probes_stay_in_the_session() {
         pattern: Some(crate::exec::protocol::Pattern::Stamp),
         direct: true,
         random_order: false,
+        stamp_shift: 0,
     };
     let result = s.probe(&probe).expect("probe");
     assert_eq!(result.bytes, 512);

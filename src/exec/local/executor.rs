@@ -204,6 +204,14 @@ impl LocalExecutor {
             Request::SystemInfo => Ok(Response::SystemInfo {
                 kernel_release: kernel_release(),
             }),
+            Request::Stat { path } => {
+                use std::os::unix::fs::FileTypeExt;
+                let meta = std::fs::metadata(&path).ok();
+                Ok(Response::Stat {
+                    exists: meta.is_some(),
+                    block_device: meta.is_some_and(|m| m.file_type().is_block_device()),
+                })
+            }
             Request::Inventory { dir } => Ok(Response::Inventory {
                 dm: self.dm()?.list()?,
                 loops: loops::attached(),

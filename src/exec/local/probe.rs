@@ -95,7 +95,10 @@ pub fn run_probe(
         latencies.push(duration_ns(t1 - t0));
         done_bytes += bs as u64;
         if spec.op == ProbeOp::Read {
-            verdict.record(offset, content.check(block, offset));
+            // The stamp names the offset it was written at, which differs
+            // from where we read it when a target shifted it.
+            let stamped_at = offset.wrapping_sub(spec.stamp_shift);
+            verdict.record(offset, content.check(block, stamped_at));
         }
         if t1 - last_progress >= PROGRESS_EVERY {
             last_progress = t1;
@@ -574,6 +577,7 @@ mod tests {
             direct: false,
             random_order: false,
             attribute: Vec::new(),
+            stamp_shift: 0,
         }
     }
 

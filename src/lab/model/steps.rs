@@ -50,6 +50,7 @@ fn allowed_keys(kind: &str) -> &'static [&'static str] {
             "verify",
             "direct",
             "random_order",
+            "stamp_shift",
         ],
         "message" => &["device", "sector", "text"],
         "reload" => &["device", "table"],
@@ -287,6 +288,15 @@ fn probe(
             }
         },
     };
+    // Reading stamps through another path than they were written (the raw
+    // disk under a target that moved them): how far they moved.
+    let stamp_shift = if kind == "read" {
+        fields
+            .opt_bytes(report, "stamp_shift")
+            .map_or(0, |s| s.value)
+    } else {
+        0
+    };
     let (device, bs, pattern) = (device?.value, bs?, pattern.ok()?);
     let target = IoTarget::Device(device);
     Some(if kind == "write" {
@@ -308,6 +318,7 @@ fn probe(
             verify: pattern,
             direct,
             random_order,
+            stamp_shift,
         })
     })
 }
