@@ -53,11 +53,11 @@ pub fn parse_size(text: &str) -> Result<u64, SizeError> {
 pub fn format_size(bytes: u64) -> String {
     const UNITS: [(&str, u64); 2] = [("GiB", 1 << 30), ("MiB", 1 << 20)];
     for (name, mult) in UNITS {
-        if bytes >= mult && bytes % mult == 0 {
+        if bytes >= mult && bytes.is_multiple_of(mult) {
             return format!("{}{}", bytes / mult, name);
         }
     }
-    if bytes % SECTOR == 0 && bytes > 0 {
+    if bytes.is_multiple_of(SECTOR) && bytes > 0 {
         return format!("{}s", bytes / SECTOR);
     }
     format!("{bytes}B")

@@ -244,7 +244,7 @@ impl Session {
         if self.disks.contains_key(name) {
             bail!("disk '{name}' already exists in this session");
         }
-        if size_bytes == 0 || size_bytes % crate::units::SECTOR != 0 {
+        if size_bytes == 0 || !size_bytes.is_multiple_of(crate::units::SECTOR) {
             bail!("disk '{name}': size {size_bytes} B is not a positive multiple of 512");
         }
         if !self.work_dir_created {
@@ -750,6 +750,12 @@ impl Session {
             }
         ));
         Ok(result)
+    }
+
+    /// Runs a program in the sandbox VM (benchmarks compare against `dd`
+    /// there); a local executor refuses.
+    pub fn run_command(&mut self, argv: Vec<String>) -> Result<Response> {
+        Ok(self.call(Request::RunCommand { argv })?)
     }
 
     /// Crashes the guest kernel (VM only), to exercise panic reporting.

@@ -57,7 +57,7 @@ impl Cpio {
     }
 
     fn pad4(&mut self) {
-        while self.out.len() % 4 != 0 {
+        while !self.out.len().is_multiple_of(4) {
             self.out.push(0);
         }
     }
@@ -85,7 +85,7 @@ impl Cpio {
     pub fn finish(mut self) -> Vec<u8> {
         self.header("TRAILER!!!", 0, 0, (0, 0));
         // The kernel reads in 512-byte blocks; pad like cpio(1) does.
-        while self.out.len() % 512 != 0 {
+        while !self.out.len().is_multiple_of(512) {
             self.out.push(0);
         }
         self.out
@@ -168,7 +168,12 @@ pub fn build_image(binary: &Path, compress: bool) -> Result<Vec<u8>> {
     cpio.char_dev("dev/console", 5, 1);
     let exe = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
     cpio.file("init", 0o755, &exe);
-    for lib in shared_libraries(binary)? {
+    let extras = extra_programs();
+    let mut libs = std::collections::BTreeSet::new();
+    for program in std::iter::once(binary).chain(extras.iter().map(PathBuf::as_path)) {
+        libs.extend(shared_libraries(program)?);
+    }
+    for lib in libs {
         let real = std::fs::canonicalize(&lib).unwrap_or_else(|_| lib.clone());
         let data = std::fs::read(&real).with_context(|| format!("reading {}", real.display()))?;
         let name = lib.to_string_lossy().trim_start_matches('/').to_string();
@@ -179,7 +184,6 @@ pub fn build_image(binary: &Path, compress: bool) -> Result<Vec<u8>> {
         }
         cpio.file(&name, 0o755, &data);
     }
-    let extras = extra_programs();
     if !extras.is_empty() && made.insert("bin".to_string()) {
         cpio.dir("bin");
     }

@@ -493,6 +493,9 @@ fn make_kernelversion(tree: &Path) -> Result<String> {
 
 // ---- build -----------------------------------------------------------------
 
+/// Puts a kernel source tree into the directory it is given.
+type Unpack = Box<dyn FnOnce(&Path) -> Result<()>>;
+
 pub struct BuildRequest {
     pub source: Source,
 }
@@ -506,7 +509,7 @@ pub fn build(request: BuildRequest, progress: &mut dyn FnMut(&str)) -> Result<Bu
         progress(&format!("cached: {}", k.tree().display()));
         return Ok(k);
     }
-    let (version, prepare): (String, Box<dyn FnOnce(&Path) -> Result<()>>) = match request.source {
+    let (version, prepare): (String, Unpack) = match request.source {
         Source::Debian { package } => {
             progress("resolving linux-source in the Debian archive (private apt state)");
             let apt = PrivateApt::new()?;

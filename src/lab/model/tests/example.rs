@@ -136,6 +136,7 @@ fn the_contract_example_parses_into_the_expected_steps() {
             verify: Some(PatternSpec::Stamp),
             direct: false,
             random_order: false,
+            stamp_shift: 0,
         })
     );
     assert!(lab.steps[5].expect.ok && lab.steps[5].expect.error.is_none());
