@@ -373,6 +373,7 @@ impl FakeExecutor {
             }),
             Request::SystemInfo => Ok(Response::SystemInfo {
                 kernel_release: "7.3.4-fake".into(),
+                clocksource: "fake".into(),
             }),
             Request::Stat { path } => {
                 let exists = self.loops.contains_key(&path) || self.files.contains_key(&path);

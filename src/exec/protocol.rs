@@ -187,6 +187,8 @@ pub enum Response {
     },
     SystemInfo {
         kernel_release: String,
+        /// The clock probes are timed with; `jiffies` means coarse latencies.
+        clocksource: String,
     },
     Inventory {
         dm: Vec<DmInfo>,

@@ -44,14 +44,29 @@ pub fn run(options: RunOptions) -> Result<bool> {
     let sink = recording_sink(kmsg.clone(), console.clone());
     let placement = frontend::choose_placement(&options.target, &mut |l| println!("{l}"));
     let started = Instant::now();
-    let session = frontend::open_session(placement, &options.target, sink)?;
+    let mut session = frontend::open_session(placement, &options.target, sink)?;
+    let clock = session.clocksource();
     println!(
-        "ready: {} executor, kernel {}, session {} ({:.2} s)",
+        "ready: {} executor, kernel {}, session {} ({:.2} s){}",
         session.executor_kind(),
         session.kernel_release(),
         session.id(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        if clock == "jiffies" {
+            " -- note: the kernel times with jiffies, latencies are coarse"
+        } else {
+            ""
+        }
     );
+    // Ctrl-C/SIGTERM cancel a probe in flight at once; the run then stops
+    // before the next step and tears down as usual.
+    let cancel = session.canceller();
+    std::thread::spawn(move || {
+        while !crate::signals::interrupted() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cancel();
+    });
     let mut runner = Runner {
         session,
         placement,

@@ -752,6 +752,14 @@ impl Session {
         Ok(result)
     }
 
+    /// The clock the executor times probes with (`tsc`, `jiffies`, ...).
+    pub fn clocksource(&mut self) -> String {
+        match self.call(Request::SystemInfo) {
+            Ok(Response::SystemInfo { clocksource, .. }) => clocksource,
+            _ => String::new(),
+        }
+    }
+
     /// Runs a program in the sandbox VM (benchmarks compare against `dd`
     /// there); a local executor refuses.
     pub fn run_command(&mut self, argv: Vec<String>) -> Result<Response> {

@@ -47,5 +47,27 @@ pub fn initramfs_for(binary: &Path) -> Result<PathBuf> {
     let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
     std::fs::write(&tmp, image).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path)?;
+    prune(&dir, &path);
     Ok(path)
+}
+
+/// Keeps the few newest images: every rebuild of dmbench makes a new one.
+fn prune(dir: &Path, keep: &Path) {
+    const KEEP: usize = 4;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut images: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let modified = e.metadata().ok()?.modified().ok()?;
+            Some((modified, e.path()))
+        })
+        .filter(|(_, p)| p != keep)
+        .collect();
+    images.sort();
+    let excess = images.len().saturating_sub(KEEP - 1);
+    for (_, old) in images.into_iter().take(excess) {
+        let _ = std::fs::remove_file(old);
+    }
 }

@@ -203,6 +203,11 @@ impl LocalExecutor {
             }
             Request::SystemInfo => Ok(Response::SystemInfo {
                 kernel_release: kernel_release(),
+                clocksource: std::fs::read_to_string(
+                    "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                )
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
             }),
             Request::Stat { path } => {
                 use std::os::unix::fs::FileTypeExt;
