@@ -37,6 +37,8 @@ pub mod worker;
 
 #[cfg(test)]
 mod snapshot_tests;
+#[cfg(test)]
+mod key_tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -183,74 +183,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ),
         );
     }
-    // Backing disks.
-    for disk in &app.state.disks {
-        if y + 2 >= bottom {
-            break;
-        }
-        line(
-            frame,
-            &mut y,
-            Line::from(vec![
-                Span::styled(disk.name.clone(), Style::new().add_modifier(Modifier::BOLD)),
-                Span::styled(
-                    format!(
-                        " {} {} {}s",
-                        disk.device.display(),
-                        disk.dev_t(),
-                        disk.sectors()
-                    ),
-                    dim(),
-                ),
-            ]),
-        );
-        let spans: Vec<bar::Span> = c
-            .disk_uses(disk)
-            .into_iter()
-            .filter_map(|u| {
-                let segment = c.table.segments.get(u.segment)?;
-                Some(bar::Span {
-                    start: u.offset,
-                    length: u.sectors,
-                    colour: target_colour(&segment.target),
-                    fill: FILLS[u.segment % 2],
-                    label: format!("{}", u.segment + 1),
-                    emphasis: u.segment == c.selected,
-                })
-            })
-            .collect();
-        bar::paint(
-            frame.buffer_mut(),
-            Rect::new(inner.x, y, width, 1),
-            disk.sectors(),
-            &spans,
-            ("·", dim()),
-        );
-        y += 1;
-    }
-    // The table text.
-    if !c.table.is_empty() && y + 1 < bottom {
-        line(
-            frame,
-            &mut y,
-            Line::styled("table (dmsetup syntax):", dim()),
-        );
-        for (i, segment) in c.table.segments.iter().enumerate() {
-            let marker = if i == c.selected { "▸ " } else { "  " };
-            let style = if c.errors_for(i).is_empty() {
-                Style::new()
-            } else {
-                error_style()
-            };
-            line(
-                frame,
-                &mut y,
-                Line::styled(
-                    fit(&format!("{marker}{segment}"), usize::from(width)),
-                    style,
-                ),
-            );
-        }
+    // Tall panes show the disks right under the device bar, as the
+    // picture of the mapping; short ones put the table text first.
+    if inner.height >= 20 {
+        draw_disks(frame, inner, &mut y, app);
+        draw_table(frame, inner, &mut y, c);
+    } else {
+        draw_table(frame, inner, &mut y, c);
+        draw_disks(frame, inner, &mut y, app);
     }
     frame.render_widget(
         Paragraph::new(hints(&fit(
@@ -313,4 +253,95 @@ fn cursor_line(c: &Composer, width: u16) -> Line<'static> {
         )
     };
     Line::styled(text, Style::new().fg(Color::Yellow))
+}
+
+fn text_row(frame: &mut Frame, inner: Rect, y: &mut u16, content: Line) {
+    if *y + 1 < inner.y + inner.height {
+        frame.render_widget(
+            Paragraph::new(content),
+            Rect::new(inner.x, *y, inner.width, 1),
+        );
+        *y += 1;
+    }
+}
+
+fn draw_disks(frame: &mut Frame, inner: Rect, y: &mut u16, app: &App) {
+    let c = &app.composer;
+    let bottom = inner.y + inner.height;
+    let width = inner.width;
+    for disk in &app.state.disks {
+        if *y + 2 >= bottom {
+            break;
+        }
+        text_row(
+            frame,
+            inner,
+            y,
+            Line::from(vec![
+                Span::styled(disk.name.clone(), Style::new().add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    format!(
+                        " {} {} {}s",
+                        disk.device.display(),
+                        disk.dev_t(),
+                        disk.sectors()
+                    ),
+                    dim(),
+                ),
+            ]),
+        );
+        let spans: Vec<bar::Span> = c
+            .disk_uses(disk)
+            .into_iter()
+            .filter_map(|u| {
+                let segment = c.table.segments.get(u.segment)?;
+                Some(bar::Span {
+                    start: u.offset,
+                    length: u.sectors,
+                    colour: target_colour(&segment.target),
+                    fill: FILLS[u.segment % 2],
+                    label: format!("{}", u.segment + 1),
+                    emphasis: u.segment == c.selected,
+                })
+            })
+            .collect();
+        bar::paint(
+            frame.buffer_mut(),
+            Rect::new(inner.x, *y, width, 1),
+            disk.sectors(),
+            &spans,
+            ("·", dim()),
+        );
+        *y += 1;
+    }
+}
+
+fn draw_table(frame: &mut Frame, inner: Rect, y: &mut u16, c: &Composer) {
+    let bottom = inner.y + inner.height;
+    let width = inner.width;
+    if !c.table.is_empty() && *y + 1 < bottom {
+        text_row(
+            frame,
+            inner,
+            y,
+            Line::styled("table (dmsetup syntax):", dim()),
+        );
+        for (i, segment) in c.table.segments.iter().enumerate() {
+            let marker = if i == c.selected { "▸ " } else { "  " };
+            let style = if c.errors_for(i).is_empty() {
+                Style::new()
+            } else {
+                error_style()
+            };
+            text_row(
+                frame,
+                inner,
+                y,
+                Line::styled(
+                    fit(&format!("{marker}{segment}"), usize::from(width)),
+                    style,
+                ),
+            );
+        }
+    }
 }

@@ -81,7 +81,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(format!("{marker}{:<5}", source.label), head),
             Span::styled(
                 fit(
-                    &format!(" {}", source.path.display()),
+                    &format!(
+                        " {}",
+                        source
+                            .path
+                            .strip_prefix(&app.project_root)
+                            .unwrap_or(&source.path)
+                            .display()
+                    ),
                     width.saturating_sub(7),
                 ),
                 dim(),
