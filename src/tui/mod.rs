@@ -1,1 +1,191 @@
-//! (in progress)
+//! The interactive workbench: panes for the lab, the module, disks, the
+//! table composer, probes and events, over one Session.
+//!
+//! The UI renders from state and never blocks on I/O. A worker thread
+//! creates and owns the Session and performs commands sent over a channel;
+//! results and executor events come back over another channel; the draw
+//! loop only reads state:
+//!
+//! ```text
+//!  keys/mouse ─► App (state) ─► outbox ─► Job ─► worker ─► Session ─► Executor
+//!                  ▲                                 │
+//!                  └──────── Update (results, events) ┘
+//! ```
+//!
+//! Quitting (`q`, Ctrl-C, SIGTERM, SIGINT, SIGHUP) tears the session down
+//! on the worker and shows each step; the terminal is restored on every
+//! exit path, panics included. Keys are listed in [`keys`].
+
+pub mod action;
+pub mod app;
+pub mod composer;
+pub mod event_log;
+pub mod form;
+pub mod keys;
+pub mod lab_view;
+pub mod layout;
+pub mod modules;
+pub mod mouse;
+pub mod panes;
+pub mod probes;
+mod runloop;
+pub mod segment_form;
+pub mod terminal;
+pub mod testing;
+pub mod ui;
+pub mod worker;
+
+#[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
+mod key_tests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+
+use crate::exec::EventSink;
+use crate::lab::model::{Lab, StepKind};
+use crate::session::{Session, TeardownReport};
+
+pub use action::{Command, Update};
+pub use app::App;
+pub use lab_view::LabInput;
+pub use testing::{bench_render, render_to_string};
+pub use worker::{Builder, SessionFactory};
+
+/// How the TUI is set up; `main.rs` fills it from the command line.
+#[derive(Clone)]
+pub struct TuiOptions {
+    /// Where `kmod/rust` and `kmod/c` are, and relative table files go.
+    pub project_root: PathBuf,
+    /// Kernel tree modules are built against (default: the host's).
+    pub kdir: Option<PathBuf>,
+    /// "vm" or "local": what the UI says while the session starts.
+    pub executor: String,
+    /// How often disk I/O counters are sampled.
+    pub stats_interval: Duration,
+    /// Module builder; `kbuild::build` when `None`.
+    pub builder: Option<Builder>,
+}
+
+impl Default for TuiOptions {
+    fn default() -> Self {
+        TuiOptions {
+            project_root: PathBuf::from("."),
+            kdir: None,
+            executor: "vm".into(),
+            stats_interval: Duration::from_secs(1),
+            builder: None,
+        }
+    }
+}
+
+impl TuiOptions {
+    fn builder(&self) -> Builder {
+        self.builder
+            .clone()
+            .unwrap_or_else(|| Arc::new(crate::kbuild::build))
+    }
+}
+
+/// Runs the workbench until the user quits and the session is torn down.
+///
+/// `session_factory` is called on the worker thread with the event sink
+/// the executor must deliver to; it may take seconds (booting the sandbox
+/// VM) while the UI already shows "starting sandbox VM…". A bad lab file is
+/// reported before the terminal is touched. After the terminal is
+/// restored, the teardown report is printed; an incomplete teardown is an
+/// error.
+pub fn run<F>(session_factory: F, lab: Option<LabInput>, options: TuiOptions) -> Result<()>
+where
+    F: FnOnce(EventSink) -> Result<Session> + Send + 'static,
+{
+    let mut app = new_app(lab, &options)?;
+    let (updates_tx, mut updates) = tokio::sync::mpsc::unbounded_channel();
+    let worker = worker::spawn(
+        Box::new(session_factory),
+        updates_tx,
+        worker::WorkerConfig {
+            kdir: options
+                .kdir
+                .clone()
+                .unwrap_or_else(crate::kbuild::host_kdir),
+            stats_interval: Some(options.stats_interval),
+            builder: options.builder(),
+        },
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the UI runtime")?;
+    let outcome = match terminal::enter() {
+        Ok(mut guard) => {
+            let outcome = runtime.block_on(runloop::run(
+                &mut guard.terminal,
+                &mut app,
+                &worker,
+                &mut updates,
+            ));
+            drop(guard);
+            outcome
+        }
+        Err(e) => Err(e),
+    };
+    if app.teardown_report.is_none() {
+        // The loop ended without a teardown (an error): do it now, on the
+        // worker, and collect what it reports.
+        eprintln!("dmbench: tearing down the session…");
+        drop(worker);
+        while let Ok(update) = updates.try_recv() {
+            app.apply(update);
+        }
+    } else {
+        worker.join();
+    }
+    let report = app.teardown_report.clone().unwrap_or_default();
+    print_report(&app, &report);
+    outcome?;
+    if !report.all_ok() {
+        return Err(anyhow!(
+            "teardown left resources behind: run `dmbench cleanup`"
+        ));
+    }
+    Ok(())
+}
+
+/// The app as `run` starts it: lab read and checked, kmod sources found.
+pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<App> {
+    let sources = modules::scan_sources(&options.project_root);
+    let app = App::new(options.project_root.clone(), sources, &options.executor);
+    let lab = match lab {
+        None => return Ok(app),
+        Some(LabInput::Path(path)) => crate::lab::model::load_lab(&path)
+            .map_err(|errors| anyhow!("{errors}"))
+            .with_context(|| format!("lab {}", path.display()))?,
+        Some(LabInput::Parsed(lab)) => lab,
+        Some(LabInput::Steps { title, steps }) => {
+            return Ok(app.with_lab(lab_view::LabView::from_titles(title, steps), None));
+        }
+    };
+    let device = first_device(&lab);
+    Ok(app.with_lab(lab_view::LabView::from_lab(&lab), device))
+}
+
+fn first_device(lab: &Lab) -> Option<String> {
+    lab.steps.iter().find_map(|s| match &s.kind {
+        StepKind::Create { name, .. } => Some(name.clone()),
+        _ => None,
+    })
+}
+
+fn print_report(app: &App, report: &TeardownReport) {
+    let id = app.info.as_ref().map_or("", |i| i.id.as_str());
+    if report.steps.is_empty() {
+        return;
+    }
+    println!("dmbench: session {id} torn down:");
+    print!("{report}");
+}

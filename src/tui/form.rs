@@ -1,0 +1,439 @@
+//! Forms and pickers: the two ways the UI asks for input. Both are plain
+//! state edited by keys; what a form means is decided by its owner when it
+//! is submitted (see `keys.rs`).
+//!
+//! Typing is meant to work blind (from a script or tmux): a field that
+//! still holds its default is replaced by the first character typed, Enter
+//! moves to the next field and submits on the last one.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub label: String,
+    pub value: String,
+    /// Values Left/Right cycle through; free text is still accepted.
+    pub options: Vec<String>,
+    pub help: String,
+    /// Shown under the field; set by the owner's validation.
+    pub error: Option<String>,
+    /// Still holds the value it was given: the first character typed
+    /// replaces it.
+    pub fresh: bool,
+    /// Shown but not editable (e.g. the start sector of a segment).
+    pub readonly: bool,
+}
+
+impl Field {
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Field {
+        Field {
+            label: label.into(),
+            value: value.into(),
+            options: Vec::new(),
+            help: String::new(),
+            error: None,
+            fresh: true,
+            readonly: false,
+        }
+    }
+
+    pub fn options(mut self, options: Vec<String>) -> Field {
+        self.options = options;
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Field {
+        self.help = help.into();
+        self
+    }
+
+    pub fn readonly(mut self) -> Field {
+        self.readonly = true;
+        self
+    }
+
+    fn cycle(&mut self, forward: bool) {
+        if self.options.is_empty() {
+            return;
+        }
+        let n = self.options.len();
+        let next = match self.options.iter().position(|o| *o == self.value) {
+            Some(i) if forward => (i + 1) % n,
+            Some(i) => (i + n - 1) % n,
+            None => 0,
+        };
+        self.value = self.options[next].clone();
+        self.fresh = true;
+    }
+}
+
+/// What a form is for; the owner acts on it at submit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKind {
+    AddDisk,
+    /// Add (`index: None`, inserted at `at`) or edit a composer segment.
+    Segment {
+        index: Option<usize>,
+        at: usize,
+    },
+    Resize {
+        index: usize,
+    },
+    /// Move the composer cursor to a sector.
+    GoTo,
+    DeviceName,
+    Probe(crate::exec::protocol::ProbeOp),
+    SaveTable,
+    OpenTable,
+    Message,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    pub kind: FormKind,
+    pub title: String,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    /// A problem with the form as a whole.
+    pub message: Option<String>,
+    /// Owner's bookkeeping (the segment form keeps the target its argument
+    /// fields were built for).
+    pub tag: String,
+}
+
+/// The outcome of a key in a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKey {
+    /// Edited or moved; the owner re-validates.
+    Edited,
+    Submit,
+    Cancel,
+    Ignored,
+}
+
+impl Form {
+    pub fn new(kind: FormKind, title: impl Into<String>, fields: Vec<Field>) -> Form {
+        let mut form = Form {
+            kind,
+            title: title.into(),
+            fields,
+            focus: 0,
+            message: None,
+            tag: String::new(),
+        };
+        if form.fields.first().is_some_and(|f| f.readonly) {
+            form.move_focus(true);
+        }
+        form
+    }
+
+    pub fn value(&self, label: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|f| f.label == label)
+            .map_or("", |f| f.value.trim())
+    }
+
+    pub fn field_mut(&mut self, label: &str) -> Option<&mut Field> {
+        self.fields.iter_mut().find(|f| f.label == label)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.message.is_some() || self.fields.iter().any(|f| f.error.is_some())
+    }
+
+    pub fn clear_errors(&mut self) {
+        self.message = None;
+        for field in &mut self.fields {
+            field.error = None;
+        }
+    }
+
+    /// Focuses the first field with an error, so Enter fixes it next.
+    pub fn focus_first_error(&mut self) {
+        if let Some(i) = self
+            .fields
+            .iter()
+            .position(|f| f.error.is_some() && !f.readonly)
+        {
+            self.focus = i;
+            if let Some(field) = self.fields.get_mut(i) {
+                field.fresh = false;
+            }
+        }
+    }
+
+    fn last_editable(&self) -> Option<usize> {
+        self.fields.iter().rposition(|f| !f.readonly)
+    }
+
+    fn move_focus(&mut self, forward: bool) {
+        let n = self.fields.len();
+        if n == 0 {
+            return;
+        }
+        let mut i = self.focus;
+        for _ in 0..n {
+            i = if forward {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
+            if !self.fields[i].readonly {
+                self.focus = i;
+                self.fields[i].fresh = true;
+                return;
+            }
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> FormKey {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(field) = self.fields.get_mut(self.focus) else {
+            return match key.code {
+                KeyCode::Enter => FormKey::Submit,
+                KeyCode::Esc => FormKey::Cancel,
+                _ => FormKey::Ignored,
+            };
+        };
+        match key.code {
+            KeyCode::Esc => FormKey::Cancel,
+            KeyCode::Enter => {
+                if Some(self.focus) >= self.last_editable() {
+                    FormKey::Submit
+                } else {
+                    self.move_focus(true);
+                    FormKey::Edited
+                }
+            }
+            KeyCode::Tab | KeyCode::Down => {
+                self.move_focus(true);
+                FormKey::Edited
+            }
+            KeyCode::BackTab | KeyCode::Up => {
+                self.move_focus(false);
+                FormKey::Edited
+            }
+            KeyCode::Left => {
+                field.cycle(false);
+                FormKey::Edited
+            }
+            KeyCode::Right => {
+                field.cycle(true);
+                FormKey::Edited
+            }
+            KeyCode::Backspace => {
+                field.fresh = false;
+                field.value.pop();
+                FormKey::Edited
+            }
+            KeyCode::Char('u') if ctrl => {
+                field.value.clear();
+                field.fresh = false;
+                FormKey::Edited
+            }
+            KeyCode::Char(c) if !ctrl => {
+                if field.fresh {
+                    field.value.clear();
+                    field.fresh = false;
+                }
+                field.value.push(c);
+                FormKey::Edited
+            }
+            _ => FormKey::Ignored,
+        }
+    }
+}
+
+/// One choice in a picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickItem {
+    /// What is returned and matched by typing.
+    pub key: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickerKind {
+    /// Which kmod source to build.
+    BuildSource,
+    LoadModule,
+    UnloadModule,
+    /// Target type of the selected composer segment.
+    TargetType,
+    /// A session DM device to remove.
+    RemoveDevice,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub kind: PickerKind,
+    pub title: String,
+    pub items: Vec<PickItem>,
+    /// Typed text narrowing the list.
+    pub filter: String,
+    /// Index into the filtered list.
+    pub selected: usize,
+}
+
+pub enum PickerKey {
+    Moved,
+    Chosen(String),
+    Cancel,
+    Ignored,
+}
+
+impl Picker {
+    pub fn new(kind: PickerKind, title: impl Into<String>, items: Vec<PickItem>) -> Picker {
+        Picker {
+            kind,
+            title: title.into(),
+            items,
+            filter: String::new(),
+            selected: 0,
+        }
+    }
+
+    /// Items matching the typed text: key prefixes first, then any
+    /// substring of key or detail.
+    pub fn filtered(&self) -> Vec<&PickItem> {
+        if self.filter.is_empty() {
+            return self.items.iter().collect();
+        }
+        let f = self.filter.to_lowercase();
+        let mut out: Vec<&PickItem> = self
+            .items
+            .iter()
+            .filter(|i| i.key.to_lowercase().starts_with(&f))
+            .collect();
+        out.extend(self.items.iter().filter(|i| {
+            !i.key.to_lowercase().starts_with(&f)
+                && (i.key.to_lowercase().contains(&f) || i.detail.to_lowercase().contains(&f))
+        }));
+        out
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> PickerKey {
+        let count = self.filtered().len();
+        match key.code {
+            KeyCode::Esc => PickerKey::Cancel,
+            KeyCode::Enter => match self.filtered().get(self.selected) {
+                Some(item) => PickerKey::Chosen(item.key.clone()),
+                // Free text for a name the list does not have (e.g. a
+                // target type not loaded yet).
+                None if !self.filter.is_empty() => PickerKey::Chosen(self.filter.clone()),
+                None => PickerKey::Cancel,
+            },
+            KeyCode::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                PickerKey::Moved
+            }
+            KeyCode::Down | KeyCode::Tab => {
+                if self.selected + 1 < count {
+                    self.selected += 1;
+                }
+                PickerKey::Moved
+            }
+            KeyCode::Backspace => {
+                self.filter.pop();
+                self.selected = 0;
+                PickerKey::Moved
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.filter.push(c);
+                self.selected = 0;
+                PickerKey::Moved
+            }
+            _ => PickerKey::Ignored,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn type_text(form: &mut Form, text: &str) {
+        for c in text.chars() {
+            form.handle_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn typing_replaces_a_default_and_enter_walks_to_submit() {
+        let mut form = Form::new(
+            FormKind::AddDisk,
+            "Add disk",
+            vec![Field::new("name", "disk1"), Field::new("size", "100MiB")],
+        );
+        type_text(&mut form, "data");
+        assert_eq!(form.handle_key(key(KeyCode::Enter)), FormKey::Edited);
+        type_text(&mut form, "20000s");
+        assert_eq!(form.handle_key(key(KeyCode::Enter)), FormKey::Submit);
+        assert_eq!(form.value("name"), "data");
+        assert_eq!(form.value("size"), "20000s");
+    }
+
+    #[test]
+    fn backspace_edits_the_default_instead_of_replacing_it() {
+        let mut form = Form::new(FormKind::GoTo, "Go", vec![Field::new("sector", "100")]);
+        form.handle_key(key(KeyCode::Backspace));
+        type_text(&mut form, "5");
+        assert_eq!(form.value("sector"), "105");
+    }
+
+    #[test]
+    fn readonly_fields_are_skipped() {
+        let mut form = Form::new(
+            FormKind::GoTo,
+            "x",
+            vec![
+                Field::new("start", "0").readonly(),
+                Field::new("length", "8"),
+            ],
+        );
+        assert_eq!(form.focus, 1);
+        assert_eq!(form.handle_key(key(KeyCode::Enter)), FormKey::Submit);
+    }
+
+    #[test]
+    fn left_and_right_cycle_options() {
+        let mut form = Form::new(
+            FormKind::GoTo,
+            "x",
+            vec![Field::new("t", "a").options(vec!["a".into(), "b".into(), "c".into()])],
+        );
+        form.handle_key(key(KeyCode::Left));
+        assert_eq!(form.value("t"), "c");
+        form.handle_key(key(KeyCode::Right));
+        form.handle_key(key(KeyCode::Right));
+        assert_eq!(form.value("t"), "b");
+    }
+
+    #[test]
+    fn picker_filters_by_prefix_then_substring() {
+        let mut picker = Picker::new(
+            PickerKind::BuildSource,
+            "Build",
+            vec![
+                PickItem {
+                    key: "rust".into(),
+                    detail: "kmod/rust".into(),
+                },
+                PickItem {
+                    key: "c".into(),
+                    detail: "kmod/c".into(),
+                },
+            ],
+        );
+        picker.handle_key(key(KeyCode::Char('c')));
+        match picker.handle_key(key(KeyCode::Enter)) {
+            PickerKey::Chosen(k) => assert_eq!(k, "c"),
+            _ => panic!("expected a choice"),
+        }
+    }
+}

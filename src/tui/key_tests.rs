@@ -1,0 +1,367 @@
+//! Key sequences and the state they lead to, through the real worker and
+//! Session over the fake executor; plus the flood behaviour of the events
+//! path.
+
+use crate::exec::protocol::{Event, KmsgRecord, ProbeOp};
+use crate::lab::model::parse_lab;
+
+use super::action::Update;
+use super::app::{App, Overlay, PaneId, Phase};
+use super::event_log::{DEFAULT_CAPACITY, Filter};
+use super::form::FormKind;
+use super::lab_view::{LabView, StepState};
+use super::modules::BuildState;
+use super::testing::{Harness, render_to_string};
+
+#[test]
+fn d_name_enter_size_enter_adds_a_disk() {
+    let mut h = Harness::new();
+    h.keys("ddata<Enter>20000s<Enter>");
+    assert!(h.app.overlay.is_none());
+    let disk = &h.app.state.disks[0];
+    assert_eq!(disk.name, "data");
+    assert_eq!(disk.size_bytes, 20000 * 512);
+    // Defaults are accepted with Enter alone.
+    h.keys("d<Enter><Enter>");
+    assert_eq!(h.app.state.disks[1].name, "disk1");
+}
+
+#[test]
+fn a_bad_size_keeps_the_form_open_with_the_error_under_the_field() {
+    let mut h = Harness::new();
+    h.keys("d<Enter>10MB<Enter>");
+    let Some(Overlay::Form(form)) = &h.app.overlay else {
+        panic!("the form should stay open");
+    };
+    assert_eq!(form.kind, FormKind::AddDisk);
+    let error = form.fields[1].error.clone().unwrap_or_default();
+    assert!(error.contains("unknown unit"), "{error}");
+    assert!(h.app.state.disks.is_empty());
+    h.keys("<Esc>");
+    assert!(h.app.overlay.is_none());
+}
+
+#[test]
+fn tab_and_digits_move_the_focus() {
+    let mut h = Harness::new();
+    assert_eq!(h.app.focus, PaneId::Composer);
+    h.keys("<Tab>");
+    assert_eq!(h.app.focus, PaneId::Probes);
+    h.keys("<Tab><Tab>");
+    // No lab: the Lab pane is skipped.
+    assert_eq!(h.app.focus, PaneId::Module);
+    h.keys("3");
+    assert_eq!(h.app.focus, PaneId::Disks);
+    h.keys("1");
+    assert_eq!(h.app.focus, PaneId::Disks);
+}
+
+#[test]
+fn composer_add_split_resize_delete_and_apply() {
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>4");
+    h.keys("a<Enter><Enter><Enter><Enter>");
+    assert_eq!(h.app.composer.text(), "0 20000 linear /dev/loop0 0");
+    // Ten steps of a 64th of 20000 sectors.
+    h.keys("<Right><Right><Right><Right><Right><Right><Right><Right><Right><Right>s");
+    assert_eq!(
+        h.app.composer.text(),
+        "0 3120 linear /dev/loop0 0\n3120 16880 linear /dev/loop0 3120"
+    );
+    h.keys("z1000<Enter>");
+    assert_eq!(h.app.composer.total(), 4120);
+    h.keys("x");
+    assert_eq!(h.app.composer.text(), "0 3120 linear /dev/loop0 0");
+    h.keys("cmine<Enter><Enter>");
+    let device = &h.app.state.devices[0];
+    assert_eq!(device.name, "mine");
+    assert_eq!(device.sectors(), 3120);
+    assert_eq!(
+        h.app.composer.live_state(&h.app.state.devices),
+        super::composer::LiveState::Same
+    );
+}
+
+#[test]
+fn target_picker_then_form_builds_the_segment() {
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>4tzero<Enter>100<Enter><Enter>");
+    assert_eq!(h.app.composer.text(), "0 100 zero");
+    // Typing a disk name in a device field maps it to its loop device.
+    h.keys("tlinear<Enter><Enter><Enter>disk1<Enter>5<Enter>");
+    assert_eq!(h.app.composer.text(), "0 100 linear /dev/loop0 5");
+}
+
+#[test]
+fn an_unknown_device_is_reported_under_the_device_field() {
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>4a<Enter><Enter>/dev/sda<Enter>0<Enter>");
+    let Some(Overlay::Form(form)) = &h.app.overlay else {
+        panic!("an invalid segment keeps the form open");
+    };
+    let device = form.fields.iter().find(|f| f.label == "device");
+    let error = device.and_then(|f| f.error.clone()).unwrap_or_default();
+    assert!(error.contains("/dev/sda"), "{error}");
+    assert!(h.app.composer.table.is_empty());
+}
+
+#[test]
+fn enter_on_a_modified_live_device_shows_the_diff_and_y_reloads() {
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>4a<Enter><Enter><Enter><Enter><Enter>");
+    assert_eq!(h.app.state.devices.len(), 1);
+    h.keys("<Right>s<Enter>");
+    let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
+        panic!("expected the reload diff");
+    };
+    assert!(confirm.diff.iter().any(|(m, _)| *m == '-'));
+    assert!(confirm.diff.iter().any(|(m, _)| *m == '+'));
+    h.keys("y");
+    assert_eq!(h.app.state.devices[0].table.len(), 2);
+}
+
+#[test]
+fn probes_run_from_the_form_and_record_attribution() {
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>4a<Enter><Enter><Enter><Enter><Enter>");
+    h.keys("w<Enter><Enter>8<Enter><Enter><Enter><Enter>");
+    let record = h.app.probes.latest().expect("a probe ran");
+    assert_eq!(record.request.op, ProbeOp::Write);
+    assert_eq!(record.request.count, 8);
+    let devices: Vec<&str> = record
+        .result
+        .attribution
+        .iter()
+        .map(|a| a.device.as_str())
+        .collect();
+    assert_eq!(devices, ["loop0", "dm-0"]);
+    assert!(h.app.probes.running.is_none());
+    // The read form starts from the last read (none yet) and verifies.
+    h.keys("r<Enter><Enter><Enter><Enter><Enter><Enter>");
+    assert_eq!(h.app.probes.history.len(), 2);
+}
+
+#[test]
+fn events_keys_filter_pause_and_search() {
+    let mut h = Harness::new();
+    h.keys("6");
+    h.event(Event::Kmsg(KmsgRecord {
+        seq: 1,
+        level: 3,
+        ts_us: 5,
+        text: "device-mapper: table: bad".into(),
+    }));
+    h.keys("f");
+    assert_eq!(h.app.events.filter, Filter::Dm);
+    h.keys("fff");
+    assert_eq!(h.app.events.filter, Filter::All);
+    h.keys("p");
+    assert!(h.app.events.is_paused());
+    h.keys("<End>");
+    assert!(!h.app.events.is_paused());
+    h.keys("/table<Enter>");
+    assert_eq!(h.app.events.search.as_deref(), Some("table"));
+    assert!(h.app.search_input.is_none());
+    // `/` works from any pane.
+    h.keys("4/xyz<Esc>");
+    assert_eq!(h.app.focus, PaneId::Events);
+    assert!(h.app.events.search.is_none());
+}
+
+#[test]
+fn q_tears_the_session_down_and_ends() {
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>4a<Enter><Enter><Enter><Enter><Enter>");
+    assert_eq!(h.app.state.devices.len(), 1);
+    h.quit();
+    assert_eq!(h.app.phase, Phase::Done);
+    let report = h.app.teardown_report.clone().expect("a report");
+    assert!(report.all_ok(), "{report}");
+    assert!(report.steps[0].resource.starts_with("DM device dmbench0"));
+    assert!(
+        h.app
+            .teardown_lines
+            .iter()
+            .all(|l| l.starts_with("teardown: removed")),
+        "{:?}",
+        h.app.teardown_lines
+    );
+    assert_eq!(h.app.teardown_lines.len(), report.steps.len());
+}
+
+#[test]
+fn ctrl_c_quits_even_from_a_form() {
+    let mut h = Harness::new();
+    h.keys("d<C-c>");
+    // The harness waits for the worker, so the teardown is already over.
+    assert_eq!(h.app.phase, Phase::Done);
+    assert!(h.app.overlay.is_none());
+    assert!(h.app.teardown_report.is_some());
+}
+
+#[test]
+fn build_and_load_through_the_pickers() {
+    let mut h = Harness::with_sources();
+    h.keys("brust<Enter>");
+    let source = &h.app.modules.sources[0];
+    assert!(
+        matches!(&source.state, BuildState::Built(info) if info.name == "basic_target"),
+        "{:?}",
+        source.state
+    );
+    assert_eq!(source.log.len(), 3);
+    h.keys("l");
+    assert!(h.app.state.modules.iter().any(|m| m.loaded));
+    // The loaded module's target type is offered by the kernel now.
+    assert!(h.app.target_names().iter().any(|t| t == "basic_target"));
+    h.keys("u");
+    assert!(!h.app.state.modules.iter().any(|m| m.loaded));
+}
+
+pub const BASIC_LAB: &str = r#"
+title = "Write your own target: basic_target"
+summary = "Build the target, map one loop device through it, watch a write."
+
+[[steps]]
+run = "build"
+source = "kmod/rust"
+note = "Build the Rust basic_target module."
+
+[[steps]]
+run = "load"
+module = "basic_target"
+
+[[steps]]
+run = "disk"
+name = "disk1"
+size = "20000s"
+
+[[steps]]
+run = "create"
+name = "my_basic_target_device"
+table = "0 20000 basic_target {disk1} 0"
+
+[[steps]]
+run = "write"
+device = "my_basic_target_device"
+bs = 512
+seek = 10
+count = 1
+pattern = "stamp"
+direct = true
+[steps.expect]
+kmsg = "write request"
+
+[[steps]]
+run = "read"
+device = "my_basic_target_device"
+bs = 512
+skip = 10
+count = 1
+verify = "stamp"
+
+[[steps]]
+run = "status"
+device = "my_basic_target_device"
+[steps.expect]
+output = "reads=\\d+"
+"#;
+
+fn lab_harness() -> Harness {
+    let mut h = Harness::with_sources();
+    let lab = parse_lab("basic.toml", BASIC_LAB).expect("the example lab parses");
+    h.app.lab = Some(LabView::from_lab(&lab));
+    h.app.focus = PaneId::Lab;
+    h
+}
+
+#[test]
+fn n_runs_every_lab_step_to_a_check_mark() {
+    let mut h = lab_harness();
+    for step in 0..7 {
+        h.keys("n");
+        let lab = h.app.lab.as_ref().expect("lab");
+        assert_eq!(
+            lab.steps[step].state,
+            StepState::Passed,
+            "step {}: {:?}",
+            step + 1,
+            lab.steps[step].output
+        );
+    }
+    assert_eq!(h.app.composer.name, "my_basic_target_device");
+}
+
+#[test]
+fn guided_steps_are_ticked_off_by_what_the_user_does() {
+    let mut h = lab_harness();
+    h.keys("b<Enter>l");
+    let lab = h.app.lab.as_ref().expect("lab");
+    assert_eq!(lab.passed(), 2);
+    // A disk with another name does not count; the lab's name does.
+    h.keys("dother<Enter><Enter>");
+    assert_eq!(h.app.lab.as_ref().map(LabView::passed), Some(2));
+    h.keys("ddisk1<Enter><Enter>");
+    assert_eq!(h.app.lab.as_ref().map(LabView::passed), Some(3));
+}
+
+#[test]
+fn a_failing_step_is_marked_and_stops_the_lab() {
+    let mut h = lab_harness();
+    // Skip the build: loading an unbuilt module fails.
+    if let Some(lab) = &mut h.app.lab {
+        lab.steps[0].state = StepState::Passed;
+    }
+    h.keys("n");
+    let lab = h.app.lab.as_ref().expect("lab");
+    assert!(
+        matches!(&lab.steps[1].state, StepState::Failed(e) if e.contains("build it first")),
+        "{:?}",
+        lab.steps[1].state
+    );
+    assert_eq!(lab.current(), Some(1));
+}
+
+#[test]
+fn twenty_thousand_events_coalesce_into_one_frame() {
+    let mut app = App::new("/project".into(), Vec::new(), "vm");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..20_000u64 {
+        // Every other line differs in more than digits, so half the flood
+        // cannot fold and the ring's bound is what keeps memory in check.
+        let text = if i % 2 == 0 {
+            format!("basic_target: write request: sector {i}")
+        } else {
+            format!("basic_target: read request: sector {i}")
+        };
+        let sent = tx.send(Update::Event(Event::Kmsg(KmsgRecord {
+            seq: i,
+            level: 6,
+            ts_us: i,
+            text,
+        })));
+        assert!(sent.is_ok());
+    }
+    assert!(super::runloop::drain(&mut app, &mut rx));
+    assert_eq!(app.events.received, 20_000);
+    assert!(app.events.len() <= DEFAULT_CAPACITY);
+    assert_eq!(app.events.len(), DEFAULT_CAPACITY);
+    let screen = render_to_string(&app, 160, 48);
+    assert!(screen.contains("sector 19999"), "{screen}");
+}
+
+#[test]
+fn a_flood_of_identical_lines_folds_into_one_entry() {
+    let mut app = App::new("/project".into(), Vec::new(), "vm");
+    for i in 0..20_000u64 {
+        app.apply(Update::Event(Event::Kmsg(KmsgRecord {
+            seq: i,
+            level: 6,
+            ts_us: i,
+            text: format!("basic_target: write request: sector {i}"),
+        })));
+    }
+    assert_eq!(app.events.len(), 1);
+    let screen = render_to_string(&app, 160, 48);
+    assert!(screen.contains("×20000"), "{screen}");
+}

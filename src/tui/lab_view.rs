@@ -1,0 +1,431 @@
+//! The Lab pane's model: a lab's steps with live check marks.
+//!
+//! Check marks come two ways. Guided: the user works with the other panes
+//! and the current step is ticked off as soon as the session shows it done
+//! (the disk exists, the probe ran and the kernel logged what the step
+//! expects). Driven: `n` runs the current step through the worker and
+//! checks its expectations, as the headless mode does.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::exec::protocol::ProbeOp;
+use crate::lab::model::{Lab, Step, StepKind};
+use crate::session::{Device, Disk, Module};
+
+use super::action::Ticket;
+
+/// What the TUI is given to show as a lab.
+pub enum LabInput {
+    /// A lab file, read and checked before the UI starts.
+    Path(PathBuf),
+    Parsed(Lab),
+    /// Only titles: shown as a checklist the user ticks by running it.
+    Steps {
+        title: String,
+        steps: Vec<String>,
+    },
+}
+
+/// Kernel lines a step may wait for after its command finished: the
+/// kernel log arrives on its own stream, possibly a little later.
+const KMSG_GRACE: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    Pending,
+    Running,
+    Passed,
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct LabStep {
+    pub label: String,
+    pub note: Option<String>,
+    pub step: Option<Step>,
+    pub state: StepState,
+    /// Output of the step when it was run from here.
+    pub output: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Running {
+    index: usize,
+    ticket: Ticket,
+    /// Set when the command finished but an expected kernel line has not
+    /// arrived yet.
+    waiting_since: Option<Instant>,
+}
+
+/// What the session looks like, for guided check marks.
+pub struct Observed<'a> {
+    pub disks: &'a [Disk],
+    pub devices: &'a [Device],
+    pub modules: &'a [Module],
+    /// kmod sources built successfully in this session.
+    pub built: &'a [PathBuf],
+}
+
+#[derive(Debug, Clone)]
+pub struct LabView {
+    pub title: String,
+    pub summary: String,
+    pub steps: Vec<LabStep>,
+    pub selected: usize,
+    running: Option<Running>,
+    /// Whether a kernel line since the current step became current
+    /// matched its `expect.kmsg`. Checked line by line on arrival, so a
+    /// flood costs one regex match per line, not a rescan.
+    kmsg_hit: bool,
+    /// Probes since the current step became current: (target, op, ok).
+    probes: Vec<(String, ProbeOp, bool)>,
+}
+
+impl LabView {
+    pub fn from_lab(lab: &Lab) -> LabView {
+        LabView::new(
+            lab.title.clone(),
+            lab.summary.clone(),
+            lab.steps
+                .iter()
+                .map(|step| LabStep {
+                    label: step_label(&step.kind),
+                    note: step.note.clone(),
+                    step: Some(step.clone()),
+                    state: StepState::Pending,
+                    output: None,
+                })
+                .collect(),
+        )
+    }
+
+    pub fn from_titles(title: String, steps: Vec<String>) -> LabView {
+        LabView::new(
+            title,
+            String::new(),
+            steps
+                .into_iter()
+                .map(|label| LabStep {
+                    label,
+                    note: None,
+                    step: None,
+                    state: StepState::Pending,
+                    output: None,
+                })
+                .collect(),
+        )
+    }
+
+    fn new(title: String, summary: String, steps: Vec<LabStep>) -> LabView {
+        LabView {
+            title,
+            summary,
+            steps,
+            selected: 0,
+            running: None,
+            kmsg_hit: false,
+            probes: Vec::new(),
+        }
+    }
+
+    /// The first step not passed yet, unless one has failed (a failed step
+    /// stops the lab as it does a headless run, until it is retried).
+    pub fn current(&self) -> Option<usize> {
+        let index = self
+            .steps
+            .iter()
+            .position(|s| s.state != StepState::Passed)?;
+        Some(index)
+    }
+
+    pub fn passed(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.state == StepState::Passed)
+            .count()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Marks the current step as run by `ticket`; returns the step.
+    pub fn start(&mut self, ticket: Ticket) -> Option<usize> {
+        let index = self.current()?;
+        if self.running.is_some() {
+            return None;
+        }
+        let step = self.steps.get_mut(index)?;
+        step.state = StepState::Running;
+        step.output = None;
+        self.running = Some(Running {
+            index,
+            ticket,
+            waiting_since: None,
+        });
+        self.selected = index;
+        Some(index)
+    }
+
+    /// A step that could not even be started (e.g. a placeholder names no
+    /// disk).
+    pub fn fail_current(&mut self, reason: String) {
+        if let Some(index) = self.current()
+            && let Some(step) = self.steps.get_mut(index)
+        {
+            step.state = StepState::Failed(reason);
+            self.selected = index;
+        }
+    }
+
+    pub fn kernel_line(&mut self, text: &str) {
+        if self.kmsg_hit {
+            return;
+        }
+        let regex = self
+            .current()
+            .and_then(|i| self.steps.get(i))
+            .and_then(|s| s.step.as_ref())
+            .and_then(|s| s.expect.kmsg.as_ref());
+        if regex.is_some_and(|r| r.is_match(text)) {
+            self.kmsg_hit = true;
+        }
+    }
+
+    pub fn probe_seen(&mut self, target: &str, op: ProbeOp, ok: bool) {
+        self.probes.push((target.to_string(), op, ok));
+    }
+
+    /// The outcome of the command a running step issued.
+    pub fn finished(&mut self, ticket: Ticket, result: &Result<String, String>, now: Instant) {
+        let Some(running) = self.running.clone() else {
+            return;
+        };
+        if running.ticket != ticket {
+            return;
+        }
+        let Some(step) = self.steps.get_mut(running.index) else {
+            self.running = None;
+            return;
+        };
+        step.output = Some(match result {
+            Ok(out) | Err(out) => out.clone(),
+        });
+        let verdict = step
+            .step
+            .as_ref()
+            .map_or(result.clone().map(|_| ()), |s| judge(s, result));
+        match verdict {
+            Err(reason) => self.settle(running.index, Err(reason)),
+            Ok(()) => {
+                if self.kmsg_missing(running.index) {
+                    self.running = Some(Running {
+                        waiting_since: Some(now),
+                        ..running
+                    });
+                } else {
+                    self.settle(running.index, Ok(()));
+                }
+            }
+        }
+    }
+
+    /// Gives late kernel lines their grace period; call on every tick.
+    pub fn tick(&mut self, now: Instant) {
+        let Some(Running {
+            index,
+            waiting_since: Some(since),
+            ..
+        }) = self.running
+        else {
+            return;
+        };
+        if !self.kmsg_missing(index) {
+            self.settle(index, Ok(()));
+        } else if now.duration_since(since) >= KMSG_GRACE {
+            let pattern = self.kmsg_pattern(index).unwrap_or_default();
+            self.settle(
+                index,
+                Err(format!("no kernel log line matched /{pattern}/")),
+            );
+        }
+    }
+
+    fn kmsg_pattern(&self, index: usize) -> Option<String> {
+        let step = self.steps.get(index)?.step.as_ref()?;
+        step.expect.kmsg.as_ref().map(|r| r.as_str().to_string())
+    }
+
+    fn kmsg_missing(&self, index: usize) -> bool {
+        let Some(step) = self.steps.get(index).and_then(|s| s.step.as_ref()) else {
+            return false;
+        };
+        step.expect.kmsg.is_some() && !self.kmsg_hit
+    }
+
+    fn settle(&mut self, index: usize, outcome: Result<(), String>) {
+        self.running = None;
+        if let Some(step) = self.steps.get_mut(index) {
+            step.state = match outcome {
+                Ok(()) => StepState::Passed,
+                Err(reason) => StepState::Failed(reason),
+            };
+        }
+        if self
+            .steps
+            .get(index)
+            .is_some_and(|s| s.state == StepState::Passed)
+        {
+            self.next_step();
+        }
+    }
+
+    fn next_step(&mut self) {
+        self.kmsg_hit = false;
+        self.probes.clear();
+        if let Some(current) = self.current() {
+            self.selected = current;
+        }
+    }
+
+    /// Ticks off current steps the session shows done (guided mode).
+    pub fn observe(&mut self, observed: &Observed<'_>) {
+        while self.running.is_none() {
+            let Some(index) = self.current() else {
+                return;
+            };
+            let Some(step) = self.steps.get(index) else {
+                return;
+            };
+            if step.state != StepState::Pending {
+                return;
+            }
+            let Some(lab_step) = &step.step else {
+                return;
+            };
+            if !self.done_by_user(lab_step, observed) || self.kmsg_missing(index) {
+                return;
+            }
+            self.settle(index, Ok(()));
+        }
+    }
+
+    /// Whether the session state shows this step done. Steps that must
+    /// fail or whose output must match can only be checked by running
+    /// them (`n`).
+    fn done_by_user(&self, step: &Step, o: &Observed<'_>) -> bool {
+        if step.expect.expects_failure() || step.expect.output.is_some() {
+            return false;
+        }
+        let device = |name: &str| o.devices.iter().find(|d| d.name == name);
+        match &step.kind {
+            StepKind::Build { source } => o.built.iter().any(|b| b.ends_with(source)),
+            StepKind::Load { module, .. } => {
+                o.modules.iter().any(|m| m.name == *module && m.loaded)
+            }
+            StepKind::Disk { name, .. } => o.disks.iter().any(|d| d.name == *name),
+            StepKind::Create { name, .. } => device(name).is_some(),
+            StepKind::Write(w) => self.probed(w.device.name(), ProbeOp::Write),
+            StepKind::Read(r) => self.probed(r.device.name(), ProbeOp::Read),
+            StepKind::Suspend { device: d } => device(d).is_some_and(|d| d.suspended),
+            StepKind::Remove { device: d } => device(d).is_none(),
+            StepKind::Unload { module } => !o.modules.iter().any(|m| m.name == *module && m.loaded),
+            StepKind::Detach { disk } => !o.disks.iter().any(|d| d.name == *disk),
+            // Nothing in the session state records these: run them with `n`.
+            StepKind::Status { .. }
+            | StepKind::Table { .. }
+            | StepKind::Info { .. }
+            | StepKind::Message { .. }
+            | StepKind::Resume { .. }
+            | StepKind::Reload { .. } => false,
+        }
+    }
+
+    fn probed(&self, target: &str, op: ProbeOp) -> bool {
+        self.probes
+            .iter()
+            .any(|(t, o, ok)| t == target && *o == op && *ok)
+    }
+
+    /// Clears a failed step so it can be tried again.
+    pub fn retry(&mut self) {
+        if let Some(index) = self.current()
+            && let Some(step) = self.steps.get_mut(index)
+            && matches!(step.state, StepState::Failed(_))
+        {
+            step.state = StepState::Pending;
+        }
+    }
+}
+
+/// Whether a step's outcome meets its expectations (kernel lines aside).
+fn judge(step: &Step, result: &Result<String, String>) -> Result<(), String> {
+    let expect = &step.expect;
+    match result {
+        Ok(output) => {
+            if expect.expects_failure() {
+                return Err("expected a failure, but the step succeeded".into());
+            }
+            if let Some(regex) = &expect.output
+                && !regex.is_match(output)
+            {
+                return Err(format!(
+                    "output does not match /{}/: {output}",
+                    regex.as_str()
+                ));
+            }
+            Ok(())
+        }
+        Err(error) => match &expect.error {
+            Some(wanted) if wanted.matches(None, error) => Ok(()),
+            Some(_) => Err(format!("failed, but not as expected: {error}")),
+            None if !expect.ok => Ok(()),
+            None => Err(error.clone()),
+        },
+    }
+}
+
+/// One line per step, as the Lab pane lists them.
+pub fn step_label(kind: &StepKind) -> String {
+    match kind {
+        StepKind::Build { source } => format!("build {}", source.display()),
+        StepKind::Load { module, .. } => format!("load {module}"),
+        StepKind::Disk {
+            name, size_bytes, ..
+        } => format!("disk {name} {}", crate::units::format_size(*size_bytes)),
+        StepKind::Create { name, table } => format!(
+            "create {name} ({} segment{})",
+            table.table.segments.len(),
+            if table.table.segments.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ),
+        StepKind::Write(w) => format!(
+            "write {} bs={} seek={} count={}",
+            w.device.name(),
+            w.bs,
+            w.seek,
+            w.count.map_or("all".into(), |c| c.to_string())
+        ),
+        StepKind::Read(r) => format!(
+            "read {} bs={} skip={} count={}",
+            r.device.name(),
+            r.bs,
+            r.skip,
+            r.count.map_or("all".into(), |c| c.to_string())
+        ),
+        StepKind::Status { device } => format!("status {device}"),
+        StepKind::Table { device } => format!("table {device}"),
+        StepKind::Info { device } => format!("info {device}"),
+        StepKind::Message { device, text, .. } => format!("message {device} '{text}'"),
+        StepKind::Suspend { device } => format!("suspend {device}"),
+        StepKind::Resume { device } => format!("resume {device}"),
+        StepKind::Reload { device, .. } => format!("reload {device}"),
+        StepKind::Remove { device } => format!("remove {device}"),
+        StepKind::Unload { module } => format!("unload {module}"),
+        StepKind::Detach { disk } => format!("detach {disk}"),
+    }
+}

@@ -1,0 +1,109 @@
+//! Drawing, one file per pane. Every function here takes `&App` and
+//! paints; none of them changes state or does I/O.
+
+pub mod bar;
+pub mod composer;
+pub mod disks;
+pub mod events;
+pub mod lab;
+pub mod module;
+pub mod overlay;
+pub mod probes;
+pub mod status;
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType};
+
+use super::app::PaneId;
+
+/// A pane's frame: the digit that focuses it in the title, a bold double
+/// border when focused.
+pub fn pane_block<'a>(id: PaneId, focused: bool, extra: impl Into<Line<'a>>) -> Block<'a> {
+    let mut title = vec![Span::styled(
+        format!(" {} {} ", id.digit(), id.title()),
+        if focused {
+            Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        },
+    )];
+    let extra: Line = extra.into();
+    if !extra.spans.is_empty() {
+        title.push(Span::raw("· "));
+        title.extend(extra.spans);
+        title.push(Span::raw(" "));
+    }
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Double
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused {
+            Style::new().fg(Color::Cyan)
+        } else {
+            Style::new().fg(Color::DarkGray)
+        })
+        .title(Line::from(title))
+}
+
+/// Key hints at the bottom of a pane, dim.
+pub fn hints(text: &str) -> Line<'static> {
+    Line::styled(text.to_string(), Style::new().fg(Color::DarkGray))
+}
+
+pub fn dim() -> Style {
+    Style::new().fg(Color::DarkGray)
+}
+
+pub fn error_style() -> Style {
+    Style::new().fg(Color::Red)
+}
+
+pub fn ok_style() -> Style {
+    Style::new().fg(Color::Green)
+}
+
+/// The colour the catalog gives a target type.
+pub fn target_colour(target: &str) -> Color {
+    crate::table::catalog::colour_for(target)
+        .parse()
+        .unwrap_or(Color::White)
+}
+
+/// A rectangle of `width` x `height` centred in `area` (clamped).
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+/// Cuts text to `width` characters, marking the cut with '…'.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
+
+/// Durations in the unit that keeps them short: ns, µs, ms, s.
+pub fn nanos(ns: u64) -> String {
+    match ns {
+        0..1_000 => format!("{ns}ns"),
+        1_000..1_000_000 => format!("{:.0}µs", ns as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1}ms", ns as f64 / 1e6),
+        _ => format!("{:.2}s", ns as f64 / 1e9),
+    }
+}

@@ -1,0 +1,337 @@
+//! Things drawn over the panes: help, forms, pickers, the reload diff,
+//! the build log, command output, and the teardown screen.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::super::app::{App, Confirm, Overlay, Phase};
+use super::super::form::{Form, Picker};
+use super::super::keys::KEY_TABLE;
+use super::{centered, dim, error_style, fit, ok_style};
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if matches!(app.phase, Phase::Quitting | Phase::Done) {
+        return teardown(frame, area, app);
+    }
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help { scroll }) => help(frame, area, *scroll),
+        Some(Overlay::Form(form)) => draw_form(frame, area, form),
+        Some(Overlay::Picker(picker)) => draw_picker(frame, area, picker),
+        Some(Overlay::Confirm(confirm)) => draw_confirm(frame, area, confirm),
+        Some(Overlay::BuildLog { source, scroll }) => {
+            let Some(src) = app.modules.sources.get(*source) else {
+                return;
+            };
+            let lines: Vec<String> = src.log.iter().cloned().collect();
+            text_box(
+                frame,
+                area,
+                &format!("Build log: {}", src.path.display()),
+                &lines,
+                *scroll,
+                "↑↓ PgUp PgDn scroll · Esc close",
+            );
+        }
+        Some(Overlay::Output { title, lines }) => {
+            text_box(frame, area, title, lines, 0, "Esc close")
+        }
+    }
+}
+
+fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) -> Rect {
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_style(Style::new().fg(Color::Cyan))
+        .title(Span::styled(
+            format!(" {title} "),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+fn help(frame: &mut Frame, area: Rect, scroll: usize) {
+    let two_columns = area.width >= 120;
+    let width = if two_columns {
+        116
+    } else {
+        area.width.saturating_sub(2).min(78)
+    };
+    let rows = if two_columns {
+        KEY_TABLE.len().div_ceil(2)
+    } else {
+        KEY_TABLE.len()
+    };
+    let height = (rows as u16 + 3).min(area.height.saturating_sub(2));
+    let inner = popup(frame, area, width, height, "Keys (? or Esc closes)");
+    let entry = |i: usize, w: usize| -> Vec<Span<'static>> {
+        KEY_TABLE.get(i).map_or_else(Vec::new, |k| {
+            vec![
+                Span::styled(format!("{:<9}", k.context), dim()),
+                Span::styled(
+                    format!("{:<15}", k.keys),
+                    Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(fit(k.what, w.saturating_sub(25))),
+            ]
+        })
+    };
+    let mut lines = Vec::new();
+    if two_columns {
+        let half = usize::from(width / 2);
+        for row in 0..rows {
+            let mut spans = entry(row, half - 1);
+            let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+            spans.push(Span::raw(" ".repeat(half.saturating_sub(used))));
+            spans.extend(entry(row + rows, half - 1));
+            lines.push(Line::from(spans));
+        }
+    } else {
+        for i in 0..rows {
+            lines.push(Line::from(entry(i, usize::from(width))));
+        }
+    }
+    let skip = scroll.min(lines.len().saturating_sub(usize::from(inner.height)));
+    frame.render_widget(
+        Paragraph::new(lines.split_off(skip.min(lines.len()))),
+        inner,
+    );
+}
+
+fn draw_form(frame: &mut Frame, area: Rect, form: &Form) {
+    let width = area.width.saturating_sub(4).min(76);
+    let inner_width = usize::from(width.saturating_sub(2));
+    let mut lines = Vec::new();
+    for (i, field) in form.fields.iter().enumerate() {
+        let focused = i == form.focus;
+        let label_style = if field.readonly {
+            dim()
+        } else if focused {
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        };
+        let mut value = field.value.clone();
+        if focused {
+            value.push('▏');
+        }
+        let choices = if focused && !field.options.is_empty() {
+            " ←→"
+        } else {
+            ""
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>16}: ", fit(&field.label, 16)), label_style),
+            Span::styled(
+                fit(&value, inner_width.saturating_sub(22)),
+                if focused && field.fresh {
+                    Style::new().add_modifier(Modifier::REVERSED)
+                } else {
+                    Style::new()
+                },
+            ),
+            Span::styled(choices, dim()),
+        ]));
+        if let Some(error) = &field.error {
+            lines.push(Line::styled(
+                fit(&format!("{:>18}✘ {error}", ""), inner_width),
+                error_style(),
+            ));
+        } else if focused && !field.help.is_empty() {
+            lines.push(Line::styled(
+                fit(&format!("{:>18}{}", "", field.help), inner_width),
+                dim(),
+            ));
+        }
+    }
+    if let Some(message) = &form.message {
+        lines.push(Line::styled(
+            fit(&format!("✘ {message}"), inner_width),
+            error_style(),
+        ));
+    }
+    lines.push(Line::styled(
+        fit(
+            "Enter: next / submit · Tab ↑↓: move · ←→: choices · Esc: cancel",
+            inner_width,
+        ),
+        dim(),
+    ));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let inner = popup(frame, area, width, height, &form.title);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
+    let items = picker.filtered();
+    let width = area.width.saturating_sub(4).min(72);
+    let inner_width = usize::from(width.saturating_sub(2));
+    let mut lines = vec![Line::from(vec![
+        Span::styled("> ", Style::new().fg(Color::Cyan)),
+        Span::raw(format!("{}▏", picker.filter)),
+    ])];
+    for (i, item) in items.iter().enumerate() {
+        let selected = i == picker.selected;
+        let style = if selected {
+            Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{}{:<16}", if selected { "▸ " } else { "  " }, item.key),
+                style,
+            ),
+            Span::styled(fit(&item.detail, inner_width.saturating_sub(19)), dim()),
+        ]));
+    }
+    if items.is_empty() {
+        lines.push(Line::styled(
+            "  nothing matches: Enter uses the typed name",
+            dim(),
+        ));
+    }
+    lines.push(Line::styled(
+        "type to narrow · ↑↓ · Enter choose · Esc cancel",
+        dim(),
+    ));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let inner = popup(frame, area, width, height, &picker.title);
+    let skip = (picker.selected + 3).saturating_sub(usize::from(inner.height));
+    let shown: Vec<Line> = lines
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || *i > skip)
+        .map(|(_, l)| l)
+        .collect();
+    frame.render_widget(Paragraph::new(shown), inner);
+}
+
+fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm) {
+    let width = area.width.saturating_sub(4).min(100);
+    let inner_width = usize::from(width.saturating_sub(2));
+    let mut lines = vec![Line::styled("live table → new table:", dim())];
+    for (mark, text) in &confirm.diff {
+        let style = match mark {
+            '-' => error_style(),
+            '+' => ok_style(),
+            _ => Style::new(),
+        };
+        lines.push(Line::styled(
+            fit(&format!("{mark} {text}"), inner_width),
+            style,
+        ));
+    }
+    for note in &confirm.notes {
+        lines.push(Line::styled(
+            fit(note, inner_width),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "y / Enter: suspend, load, resume · n / Esc: keep the live table",
+        Style::new().add_modifier(Modifier::BOLD),
+    ));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let inner = popup(frame, area, width, height, &confirm.title);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A box of text showing its tail, `scroll` lines up from the end.
+fn text_box(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: &[String],
+    scroll: usize,
+    hint: &str,
+) {
+    let width = area.width.saturating_sub(4).min(120);
+    let height = area
+        .height
+        .saturating_sub(4)
+        .min(lines.len() as u16 + 3)
+        .max(5);
+    let inner = popup(frame, area, width, height, title);
+    let room = usize::from(inner.height.saturating_sub(1));
+    let end = lines.len().saturating_sub(scroll);
+    let start = end.saturating_sub(room);
+    let mut shown: Vec<Line> = lines[start..end]
+        .iter()
+        .map(|l| Line::raw(l.clone()))
+        .collect();
+    if lines.is_empty() {
+        shown.push(Line::styled("(nothing yet)", dim()));
+    }
+    frame.render_widget(
+        Paragraph::new(shown).wrap(Wrap { trim: false }),
+        Rect {
+            height: inner.height.saturating_sub(1),
+            ..inner
+        },
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(hint.to_string(), dim())),
+        Rect::new(
+            inner.x,
+            inner.y + inner.height.saturating_sub(1),
+            inner.width,
+            1,
+        ),
+    );
+}
+
+fn teardown(frame: &mut Frame, area: Rect, app: &App) {
+    let width = area.width.saturating_sub(4).min(90);
+    let inner_width = usize::from(width.saturating_sub(2));
+    let mut lines = Vec::new();
+    for text in &app.teardown_lines {
+        let text = text.trim_start_matches("teardown: ");
+        let (mark, style) = if text.starts_with("FAILED") {
+            ("✘ ", error_style())
+        } else {
+            ("✔ ", ok_style())
+        };
+        lines.push(Line::from(vec![
+            Span::styled(mark, style),
+            Span::raw(fit(text, inner_width.saturating_sub(2))),
+        ]));
+    }
+    match &app.teardown_report {
+        None => lines.push(Line::styled(
+            "removing what this session created…",
+            Style::new().fg(Color::Yellow),
+        )),
+        Some(report) if report.steps.is_empty() => {
+            lines.push(Line::styled("nothing to remove", dim()))
+        }
+        Some(report) if report.all_ok() => {
+            lines.push(Line::styled("everything removed", ok_style()))
+        }
+        Some(_) => lines.push(Line::styled(
+            "some resources remain: run `dmbench cleanup`",
+            error_style(),
+        )),
+    }
+    let room = usize::from(area.height.saturating_sub(4));
+    let skip = lines.len().saturating_sub(room);
+    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let id = app.info.as_ref().map_or("", |i| i.id.as_str());
+    let inner = popup(
+        frame,
+        area,
+        width,
+        height,
+        &format!("Tearing down session {id}"),
+    );
+    frame.render_widget(Paragraph::new(lines), inner);
+}
