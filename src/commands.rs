@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::cli::{RunArgs, TargetArgs};
 use crate::exec::protocol::Request;
@@ -80,5 +80,47 @@ pub fn run_front_end(run: RunArgs) -> Result<bool> {
             target: run.target,
         });
     }
-    bail!("TUI: not built yet")
+    run_tui(run)
+}
+
+/// The interactive workbench: the session (and the VM boot) starts on the
+/// TUI's worker thread, so the screen is up at once.
+fn run_tui(run: RunArgs) -> Result<bool> {
+    use crate::frontend::{self, Placement};
+    crate::signals::install();
+    let mut notes = Vec::new();
+    let placement = frontend::choose_placement(&run.target, &mut |l| notes.push(l.to_string()));
+    for note in &notes {
+        eprintln!("dmbench: {note}");
+    }
+    let kdir = match (placement, &run.target.kernel) {
+        (Placement::Vm, Some(k)) if k.is_dir() => Some(k.clone()),
+        (Placement::Vm, _) => crate::vm::kernel::find_cached().map(|k| k.tree()),
+        (Placement::Local, _) => None,
+    };
+    if placement == Placement::Vm {
+        // Fail before the screen is taken when there is nothing to boot.
+        frontend::vm_config(&run.target)?;
+    }
+    let project_root = match &run.lab {
+        Some(lab) => crate::lab::runner::project_root(lab),
+        None => std::env::current_dir()?,
+    };
+    let options = crate::tui::TuiOptions {
+        project_root,
+        kdir,
+        executor: match placement {
+            Placement::Vm => "vm".into(),
+            Placement::Local => "local".into(),
+        },
+        ..Default::default()
+    };
+    let target = run.target.clone();
+    let factory = move |events| frontend::open_session(placement, &target, events);
+    crate::tui::run(
+        factory,
+        run.lab.map(crate::tui::LabInput::Path),
+        options,
+    )?;
+    Ok(true)
 }

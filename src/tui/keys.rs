@@ -1011,6 +1011,7 @@ fn step_command(app: &mut App, kind: &StepKind) -> Result<Command, String> {
                 pattern: Some(w.pattern.to_protocol(app.probes.history.len() as u64 + 1)),
                 direct: w.direct,
                 random_order: w.random_order,
+                stamp_shift: 0,
             })
         }
         StepKind::Read(r) => {
@@ -1027,6 +1028,7 @@ fn step_command(app: &mut App, kind: &StepKind) -> Result<Command, String> {
                 pattern: r.verify.map(|v| v.to_protocol(0)),
                 direct: r.direct,
                 random_order: r.random_order,
+                stamp_shift: 0,
             })
         }
         StepKind::Status { device } => Command::DeviceStatus {

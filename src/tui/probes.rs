@@ -261,6 +261,7 @@ pub fn parse_form(
         pattern,
         direct,
         random_order: false,
+        stamp_shift: 0,
     };
     let label = label(&request, &name, form);
     Some((request, label))
