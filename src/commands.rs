@@ -117,10 +117,6 @@ fn run_tui(run: RunArgs) -> Result<bool> {
     };
     let target = run.target.clone();
     let factory = move |events| frontend::open_session(placement, &target, events);
-    crate::tui::run(
-        factory,
-        run.lab.map(crate::tui::LabInput::Path),
-        options,
-    )?;
+    crate::tui::run(factory, run.lab.map(crate::tui::LabInput::Path), options)?;
     Ok(true)
 }
