@@ -147,9 +147,7 @@ pub fn watch_console(
         let mut panic_text: Option<Vec<String>> = None;
         for line in BufReader::new(stdout).split(b'\n') {
             let Ok(bytes) = line else { break };
-            let text = String::from_utf8_lossy(&bytes)
-                .trim_end_matches('\r')
-                .to_string();
+            let text = printable(&String::from_utf8_lossy(&bytes));
             if let Ok(mut l) = log.lock() {
                 l.lines.push(text.clone());
                 if l.lines.len() > CONSOLE_KEEP {
@@ -172,6 +170,31 @@ pub fn watch_console(
         }
         let _ = news.send(ConsoleNews::Closed);
     })
+}
+
+/// A console line without terminal escape sequences (the firmware clears
+/// the screen) or other control characters.
+pub fn printable(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ params final-byte; other escapes are two characters.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                while let Some(n) = chars.next() {
+                    if ('@'..='~').contains(&n) {
+                        break;
+                    }
+                }
+            } else {
+                chars.next();
+            }
+        } else if !c.is_control() || c == '\t' {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The panic's headline and the lines that explain it, without the noise.
@@ -242,6 +265,15 @@ mod tests {
         assert_eq!(rx.recv().expect("closed"), ConsoleNews::Closed);
         assert_eq!(*seen.lock().expect("lock"), 4);
         assert_eq!(log.lock().expect("lock").lines.len(), 4);
+    }
+
+    #[test]
+    fn escape_sequences_are_stripped_from_console_lines() {
+        assert_eq!(
+            printable("\u{1b}c\u{1b}[?7l\u{1b}[2J\u{1b}[0mSeaBIOS (version 1.16)\r"),
+            "SeaBIOS (version 1.16)"
+        );
+        assert_eq!(printable("[    1.0] plain\tline"), "[    1.0] plain\tline");
     }
 
     #[test]
