@@ -144,8 +144,9 @@ pub struct App {
     /// Teardown lines as they stream in, then the report.
     pub teardown_lines: Vec<String>,
     pub teardown_report: Option<TeardownReport>,
-    /// The device whose live table was asked for to show a reload diff.
-    pending_reload: Option<String>,
+    /// The device whose live table was asked for to show a reload diff,
+    /// and the ticket of that request.
+    pending_reload: Option<(String, Ticket)>,
     outbox: Vec<Job>,
     next_ticket: Ticket,
     /// The last `Sync` answered (tests wait on it).
@@ -402,8 +403,11 @@ impl App {
                 self.observe_lab();
             }
             Update::LiveTable { name, lines } => {
-                if self.pending_reload.as_deref() == Some(name.as_str()) {
-                    self.pending_reload = None;
+                if self
+                    .pending_reload
+                    .as_ref()
+                    .is_some_and(|(pending, _)| *pending == name)
+                {
                     self.confirm_reload(&name, &lines);
                 }
             }
@@ -419,7 +423,16 @@ impl App {
                     self.probes.running = None;
                     self.probes.error = result.as_ref().err().cloned();
                 }
+                let for_reload = self
+                    .pending_reload
+                    .as_ref()
+                    .is_some_and(|(_, t)| *t == ticket);
+                if for_reload {
+                    self.pending_reload = None;
+                }
                 match &result {
+                    // The live table behind a reload diff is shown there.
+                    Ok(_) if for_reload => {}
                     Ok(summary) if !summary.is_empty() => {
                         self.tell(summary.lines().next().unwrap_or_default().to_string())
                     }
@@ -472,8 +485,8 @@ impl App {
 
     /// Asks for the live table first; the diff shows when it arrives.
     pub fn start_reload(&mut self, name: String) {
-        self.pending_reload = Some(name.clone());
-        self.submit(Command::LiveTable { name });
+        let ticket = self.submit(Command::LiveTable { name: name.clone() });
+        self.pending_reload = Some((name, ticket));
     }
 
     fn confirm_reload(&mut self, name: &str, kernel: &[crate::exec::protocol::TableLine]) {
@@ -511,7 +524,13 @@ impl App {
                 })
                 .collect();
             let ours = crate::table::Table::from_lines(&device.table);
-            if let Err(mismatches) = crate::table::compare_with_kernel(&ours, kernel, &devices) {
+            // A kernel that echoes the loaded words back agrees with them.
+            let comparison = if kernel == device.table.as_slice() {
+                Ok(())
+            } else {
+                crate::table::compare_with_kernel(&ours, kernel, &devices)
+            };
+            if let Err(mismatches) = comparison {
                 notes.push("the kernel's live table differs from what was loaded:".into());
                 notes.extend(mismatches.iter().map(|m| format!("  {m}")));
             }

@@ -267,7 +267,7 @@ device = "my_basic_target_device"
 output = "reads=\\d+"
 "#;
 
-fn lab_harness() -> Harness {
+pub(super) fn lab_harness() -> Harness {
     let mut h = Harness::with_sources();
     let lab = parse_lab("basic.toml", BASIC_LAB).expect("the example lab parses");
     h.app.lab = Some(LabView::from_lab(&lab));

@@ -36,9 +36,9 @@ pub mod ui;
 pub mod worker;
 
 #[cfg(test)]
-mod snapshot_tests;
-#[cfg(test)]
 mod key_tests;
+#[cfg(test)]
+mod snapshot_tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;
