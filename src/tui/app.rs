@@ -311,7 +311,10 @@ impl App {
     pub fn apply(&mut self, update: Update) {
         match update {
             Update::Ready { info, canceller } => {
-                self.phase = Phase::Ready;
+                // A quit pressed while the session was starting stands.
+                if self.phase == Phase::Starting {
+                    self.phase = Phase::Ready;
+                }
                 self.tell(format!(
                     "session {} ready on the {} executor (kernel {})",
                     info.id, info.executor, info.kernel
@@ -320,7 +323,9 @@ impl App {
                 self.canceller = Some(canceller);
             }
             Update::StartFailed(error) => {
-                self.phase = Phase::Failed(error.clone());
+                if self.phase == Phase::Starting {
+                    self.phase = Phase::Failed(error.clone());
+                }
                 self.complain(format!("could not start the session: {error}"));
             }
             Update::Event(event) => self.apply_event(event),

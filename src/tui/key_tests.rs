@@ -365,3 +365,68 @@ fn a_flood_of_identical_lines_folds_into_one_entry() {
     let screen = render_to_string(&app, 160, 48);
     assert!(screen.contains("×20000"), "{screen}");
 }
+
+#[test]
+fn clicks_focus_panes_select_segments_and_rows() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    use ratatui::layout::Rect;
+
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>d<Enter><Enter>4a<Enter><Enter><Enter><Enter>");
+    h.keys("<Right><Right><Right><Right><Right><Right><Right><Right>s");
+    let screen = Rect::new(0, 0, 160, 48);
+    let click = |app: &mut App, column, row| {
+        super::mouse::handle_mouse(
+            app,
+            MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column,
+                row,
+                modifiers: KeyModifiers::NONE,
+            },
+            screen,
+        );
+    };
+    let composer = super::layout::compute(screen, PaneId::Composer, false)
+        .pane(PaneId::Composer)
+        .expect("composer shown");
+    // The device bar is the third row inside the border; its left end is
+    // segment 1.
+    click(&mut h.app, composer.x + 1, composer.y + 3);
+    assert_eq!(h.app.composer.selected, 0);
+    assert_eq!(h.app.composer.cursor, 0);
+    click(&mut h.app, composer.x + composer.width - 3, composer.y + 3);
+    assert_eq!(h.app.composer.selected, 1);
+    // The second disk row of the Disks pane (below its header).
+    let disks = super::layout::compute(screen, PaneId::Composer, false)
+        .pane(PaneId::Disks)
+        .expect("disks shown");
+    click(&mut h.app, disks.x + 3, disks.y + 3);
+    assert_eq!(h.app.focus, PaneId::Disks);
+    assert_eq!(h.app.disks_selected, 1);
+    // Narrow: the tab bar switches panes.
+    let narrow = Rect::new(0, 0, 80, 24);
+    super::mouse::handle_mouse(
+        &mut h.app,
+        MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 1,
+            row: 0,
+            modifiers: KeyModifiers::NONE,
+        },
+        narrow,
+    );
+    assert_eq!(h.app.focus, PaneId::Module);
+}
+
+#[test]
+fn quitting_while_the_session_starts_still_tears_down() {
+    let mut app = App::new("/project".into(), Vec::new(), "vm");
+    app.request_quit();
+    assert_eq!(app.phase, Phase::Quitting);
+    let mut h = Harness::start_with(app);
+    // The harness started the worker after the quit: the Teardown job was
+    // queued before the session existed and ran once it did.
+    h.settle();
+    assert_eq!(h.app.phase, Phase::Done);
+}

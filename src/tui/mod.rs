@@ -38,6 +38,8 @@ pub mod worker;
 #[cfg(test)]
 mod key_tests;
 #[cfg(test)]
+mod live_demo;
+#[cfg(test)]
 mod snapshot_tests;
 
 use std::path::PathBuf;
