@@ -430,3 +430,10 @@ fn quitting_while_the_session_starts_still_tears_down() {
     h.settle();
     assert_eq!(h.app.phase, Phase::Done);
 }
+
+#[test]
+fn the_benchmark_hook_renders_frames_from_ten_thousand_events() {
+    let mean = super::testing::bench_render(3);
+    assert!(mean > std::time::Duration::ZERO);
+    eprintln!("mean frame at 160x48 with 10k events: {mean:?}");
+}

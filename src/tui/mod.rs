@@ -36,6 +36,7 @@ pub mod segment_form;
 pub mod terminal;
 pub mod testing;
 pub mod ui;
+mod updates;
 pub mod worker;
 
 #[cfg(test)]
