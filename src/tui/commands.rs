@@ -41,12 +41,15 @@ pub(super) fn apply_composer(app: &mut App) {
     }
 }
 
+/// Whether work can be queued. While the session starts, commands queue
+/// and run once it is up (the worker takes jobs in order), so a script
+/// need not wait for the VM before pressing keys.
 pub(super) fn require_ready(app: &mut App) -> bool {
     match &app.phase {
         Phase::Ready => true,
         Phase::Starting => {
-            app.complain("the session is still starting");
-            false
+            app.tell("queued: runs as soon as the session is up");
+            true
         }
         _ => {
             app.complain("there is no session (press q to quit)");

@@ -437,3 +437,73 @@ fn the_benchmark_hook_renders_frames_from_ten_thousand_events() {
     assert!(mean > std::time::Duration::ZERO);
     eprintln!("mean frame at 160x48 with 10k events: {mean:?}");
 }
+
+#[test]
+fn tables_are_saved_to_and_opened_from_files() {
+    let mut h = Harness::with_sources();
+    h.keys("d<Enter><Enter>4a<Enter><Enter><Enter><Enter>");
+    h.keys("fsaved.table<Enter>");
+    let path = h.app.project_root.join("saved.table");
+    let text = std::fs::read_to_string(&path).expect("the table was written");
+    assert_eq!(text, "0 20000 linear /dev/loop0 0\n");
+    h.keys("x");
+    assert!(h.app.composer.table.is_empty());
+    h.keys("osaved.table<Enter>");
+    assert_eq!(h.app.composer.text(), "0 20000 linear /dev/loop0 0");
+    h.keys("omissing.table<Enter>");
+    assert!(
+        h.app
+            .status
+            .as_ref()
+            .is_some_and(|(text, error)| *error && text.contains("missing.table")),
+        "{:?}",
+        h.app.status
+    );
+}
+
+#[test]
+fn a_device_row_opens_its_table_in_the_composer() {
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>4a<Enter><Enter><Enter><Enter>cfirst<Enter><Enter>");
+    h.keys("cother<Enter>x");
+    assert!(h.app.composer.table.is_empty());
+    h.keys("3<Down><Enter>");
+    assert_eq!(h.app.focus, PaneId::Composer);
+    assert_eq!(h.app.composer.name, "first");
+    assert_eq!(h.app.composer.text(), "0 20000 linear /dev/loop0 0");
+}
+
+#[test]
+fn every_state_renders_at_any_size_without_panicking() {
+    let mut h = lab_harness();
+    h.keys("nnnn4<Right>s");
+    let sizes = [
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 10),
+        (79, 23),
+        (119, 35),
+        (200, 60),
+    ];
+    let mut check = |h: &Harness| {
+        for (w, height) in sizes {
+            let _ = h.render(w, height);
+        }
+    };
+    check(&h);
+    for script in [
+        "?",
+        "<Esc>a",
+        "<Esc>t",
+        "<Esc>w",
+        "<Esc>2<Enter>",
+        "<Esc>/x",
+    ] {
+        h.keys(script);
+        check(&h);
+    }
+    h.keys("<Esc><Esc>");
+    h.quit();
+    check(&h);
+}

@@ -87,7 +87,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     // The selected step's note or failure, below the list.
     let detail_area = Rect {
         y: inner.y + list_height,
-        height: inner.height - list_height - 1,
+        height: inner.height.saturating_sub(list_height + 1),
         ..inner
     };
     if let Some(step) = lab.steps.get(lab.selected) {
