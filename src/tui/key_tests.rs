@@ -486,7 +486,7 @@ fn every_state_renders_at_any_size_without_panicking() {
         (119, 35),
         (200, 60),
     ];
-    let mut check = |h: &Harness| {
+    let check = |h: &Harness| {
         for (w, height) in sizes {
             let _ = h.render(w, height);
         }
