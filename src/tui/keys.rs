@@ -40,6 +40,7 @@
 //! | Events | `p`, `Space` | pause / resume |
 //! | Events | `C` | clear |
 //! | Lab | `↑` `↓`, `Enter` | select a step; show its note and output |
+//! | mouse | click, wheel | focus a pane or tab; select a segment on the device bar, a disk, a step; scroll Events |
 //!
 //! The same table is shown by `?` ([`KEY_TABLE`]).
 
@@ -105,6 +106,7 @@ pub const KEY_TABLE: &[KeyHelp] = &[
     k("Events", "f p C", "filter, pause, clear"),
     k("Events", "n N", "next / previous match"),
     k("Lab", "↑ ↓ Enter", "select step, details"),
+    k("mouse", "click wheel", "focus, select; scroll events"),
 ];
 
 pub fn handle_key(app: &mut App, key: KeyEvent) {
