@@ -69,7 +69,7 @@ fn help(frame: &mut Frame, area: Rect, scroll: usize) {
     } else {
         KEY_TABLE.len()
     };
-    let height = (rows as u16 + 3).min(area.height.saturating_sub(2));
+    let height = (rows as u16 + 2).min(area.height.saturating_sub(2));
     let title = if usize::from(height.saturating_sub(2)) < rows {
         "Keys (↑↓ scroll, ? or Esc closes)"
     } else {
