@@ -104,11 +104,6 @@ fn picked(app: &mut App, kind: PickerKind, choice: String) {
         }
         PickerKind::LoadModule => load_module(app, choice),
         PickerKind::UnloadModule => unload_module(app, choice),
-        PickerKind::RemoveDevice => {
-            if require_ready(app) {
-                app.submit(Command::RemoveDevice { name: choice });
-            }
-        }
         PickerKind::TargetType => {
             let index = (!app.composer.table.is_empty()).then_some(app.composer.selected);
             open_segment_form(app, index, Some(&choice));
@@ -235,7 +230,6 @@ fn submit_form(app: &mut App, mut form: Form) {
             };
             app.submit(command);
         }
-        FormKind::Message => {}
     }
 }
 
