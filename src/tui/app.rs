@@ -7,16 +7,16 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::exec::Canceller;
-use crate::exec::protocol::{Event, IoCounters, TargetVersion};
+use crate::exec::protocol::{IoCounters, TargetVersion};
 use crate::session::TeardownReport;
 
-use super::action::{Command, Job, SessionInfo, SessionState, Ticket, Update};
-use super::composer::{Composer, diff_lines};
+use super::action::{Command, Job, SessionInfo, SessionState, Ticket};
+use super::composer::Composer;
 use super::event_log::EventLog;
 use super::form::{Form, Picker};
-use super::lab_view::{LabView, Observed};
-use super::modules::{BuildState, ModulePane};
-use super::probes::{ProbeRecord, Probes};
+use super::lab_view::LabView;
+use super::modules::ModulePane;
+use super::probes::Probes;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
@@ -112,7 +112,7 @@ pub struct StatView {
     /// Sectors per second since the previous sample.
     pub read_rate: f64,
     pub write_rate: f64,
-    at: Instant,
+    pub(super) at: Instant,
 }
 
 pub struct App {
@@ -144,8 +144,9 @@ pub struct App {
     /// Teardown lines as they stream in, then the report.
     pub teardown_lines: Vec<String>,
     pub teardown_report: Option<TeardownReport>,
-    /// The device whose live table was asked for to show a reload diff.
-    pending_reload: Option<String>,
+    /// The device whose live table was asked for to show a reload diff,
+    /// and the ticket of that request.
+    pub(super) pending_reload: Option<(String, Ticket)>,
     outbox: Vec<Job>,
     next_ticket: Ticket,
     /// The last `Sync` answered (tests wait on it).
@@ -246,7 +247,7 @@ impl App {
     }
 
     /// Module names whose kernel lines the "module" filter shows.
-    fn module_names(&self) -> Vec<String> {
+    pub(super) fn module_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.state.modules.iter().map(|m| m.name.clone()).collect();
         for source in &self.modules.sources {
             if let Some(name) = source.module_name()
@@ -305,225 +306,5 @@ impl App {
         if let Some(lab) = &mut self.lab {
             lab.tick(now);
         }
-    }
-
-    pub fn apply(&mut self, update: Update) {
-        match update {
-            Update::Ready { info, canceller } => {
-                self.phase = Phase::Ready;
-                self.tell(format!(
-                    "session {} ready on the {} executor (kernel {})",
-                    info.id, info.executor, info.kernel
-                ));
-                self.info = Some(info);
-                self.canceller = Some(canceller);
-            }
-            Update::StartFailed(error) => {
-                self.phase = Phase::Failed(error.clone());
-                self.complain(format!("could not start the session: {error}"));
-            }
-            Update::Event(event) => self.apply_event(event),
-            Update::State(state) => {
-                self.state = state;
-                self.composer
-                    .set_session(&self.state.disks, &self.state.devices);
-                let rows = self.state.disks.len() + self.state.devices.len();
-                self.disks_selected = self.disks_selected.min(rows.saturating_sub(1));
-                self.events.modules = self.module_names();
-                self.observe_lab();
-            }
-            Update::Targets(targets) => self.targets = targets,
-            Update::Stats { stats, at } => {
-                for stat in stats {
-                    let previous = self.stats.get(&stat.device).copied();
-                    let (read_rate, write_rate) = match previous {
-                        Some(p) => {
-                            let secs = at.duration_since(p.at).as_secs_f64();
-                            let rate = |now: u64, before: u64| {
-                                if secs > 0.0 {
-                                    now.saturating_sub(before) as f64 / secs
-                                } else {
-                                    0.0
-                                }
-                            };
-                            (
-                                rate(stat.counters.read_sectors, p.counters.read_sectors),
-                                rate(stat.counters.write_sectors, p.counters.write_sectors),
-                            )
-                        }
-                        None => (0.0, 0.0),
-                    };
-                    self.stats.insert(
-                        stat.device,
-                        StatView {
-                            counters: stat.counters,
-                            read_rate,
-                            write_rate,
-                            at,
-                        },
-                    );
-                }
-            }
-            Update::BuildLine { source, line } => self.modules.log_line(&source, line),
-            Update::Built { source, result } => {
-                let entry = self.modules.source_mut(&source);
-                entry.state = match result {
-                    Ok(info) => BuildState::Built(info),
-                    Err(e) => BuildState::Failed(e),
-                };
-                self.events.modules = self.module_names();
-                self.observe_lab();
-            }
-            Update::Probed {
-                ticket,
-                request,
-                result,
-            } => {
-                let label = self
-                    .probes
-                    .running
-                    .as_ref()
-                    .filter(|r| r.ticket == ticket)
-                    .map_or_else(|| "probe".to_string(), |r| r.label.clone());
-                let ok =
-                    result.io_error.is_none() && result.mismatch.is_none() && !result.cancelled;
-                let target = match &request.target {
-                    crate::session::ProbeTarget::Device(n)
-                    | crate::session::ProbeTarget::Disk(n) => n.clone(),
-                };
-                if let Some(lab) = &mut self.lab {
-                    lab.probe_seen(&target, request.op, ok);
-                }
-                self.probes.record(ProbeRecord {
-                    label,
-                    request,
-                    result,
-                });
-                self.observe_lab();
-            }
-            Update::LiveTable { name, lines } => {
-                if self.pending_reload.as_deref() == Some(name.as_str()) {
-                    self.pending_reload = None;
-                    self.confirm_reload(&name, &lines);
-                }
-            }
-            Update::TableText { text, .. } => self.composer.load_text(&text),
-            Update::Finished { ticket, result } => {
-                self.busy.retain(|(t, _)| *t != ticket);
-                if self
-                    .probes
-                    .running
-                    .as_ref()
-                    .is_some_and(|r| r.ticket == ticket)
-                {
-                    self.probes.running = None;
-                    self.probes.error = result.as_ref().err().cloned();
-                }
-                match &result {
-                    Ok(summary) if !summary.is_empty() => {
-                        self.tell(summary.lines().next().unwrap_or_default().to_string())
-                    }
-                    Ok(_) => {}
-                    Err(error) => self.complain(error.clone()),
-                }
-                if let Some(lab) = &mut self.lab {
-                    lab.finished(ticket, &result, Instant::now());
-                }
-                self.observe_lab();
-            }
-            Update::Synced(n) => self.synced = n,
-            Update::TornDown(report) => {
-                self.teardown_report = Some(report);
-                self.phase = Phase::Done;
-            }
-        }
-    }
-
-    fn apply_event(&mut self, event: Event) {
-        match &event {
-            Event::Progress {
-                done_bytes,
-                total_bytes,
-            } => self.probes.progress(*done_bytes, *total_bytes),
-            Event::Kmsg(record) => {
-                if let Some(lab) = &mut self.lab {
-                    lab.kernel_line(&record.text);
-                }
-            }
-            Event::Action { text } if text.starts_with("teardown:") => {
-                self.teardown_lines.push(text.clone());
-            }
-            _ => {}
-        }
-        self.events.push_event(&event);
-    }
-
-    pub fn observe_lab(&mut self) {
-        let built = self.modules.built_paths();
-        if let Some(lab) = &mut self.lab {
-            lab.observe(&Observed {
-                disks: &self.state.disks,
-                devices: &self.state.devices,
-                modules: &self.state.modules,
-                built: &built,
-            });
-        }
-    }
-
-    /// Asks for the live table first; the diff shows when it arrives.
-    pub fn start_reload(&mut self, name: String) {
-        self.pending_reload = Some(name.clone());
-        self.submit(Command::LiveTable { name });
-    }
-
-    fn confirm_reload(&mut self, name: &str, kernel: &[crate::exec::protocol::TableLine]) {
-        let loaded: Vec<String> = self
-            .state
-            .devices
-            .iter()
-            .find(|d| d.name == name)
-            .map(|d| {
-                crate::table::Table::from_lines(&d.table)
-                    .segments
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let new: Vec<String> = self
-            .composer
-            .table
-            .segments
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        let mut notes = Vec::new();
-        if let Some(device) = self.state.devices.iter().find(|d| d.name == name) {
-            let devices = self
-                .state
-                .disks
-                .iter()
-                .map(|d| {
-                    (
-                        d.device.display().to_string(),
-                        crate::table::DevT::new(d.major, d.minor),
-                    )
-                })
-                .collect();
-            let ours = crate::table::Table::from_lines(&device.table);
-            if let Err(mismatches) = crate::table::compare_with_kernel(&ours, kernel, &devices) {
-                notes.push("the kernel's live table differs from what was loaded:".into());
-                notes.extend(mismatches.iter().map(|m| format!("  {m}")));
-            }
-        }
-        self.overlay = Some(Overlay::Confirm(Confirm {
-            title: format!("Reload {name}?"),
-            diff: diff_lines(&loaded, &new),
-            notes,
-            command: Command::ReloadDevice {
-                name: name.to_string(),
-                table: self.composer.table.to_lines(),
-            },
-        }));
     }
 }

@@ -251,13 +251,21 @@ impl EventLog {
     /// Entries the view shows, oldest first: up to `height` filtered
     /// entries ending `scroll` entries before the newest visible one.
     pub fn visible(&self, height: usize) -> Vec<&Entry> {
+        // Scrolled back near the start, the view fills from the oldest
+        // entry instead of leaving blank lines at the bottom.
+        let scroll = if self.scroll > 0 {
+            self.scroll
+                .min(self.filtered_count().saturating_sub(height))
+        } else {
+            0
+        };
         let mut out: Vec<&Entry> = self
             .entries
             .iter()
             .rev()
             .filter(|e| self.anchor.is_none_or(|a| e.seq <= a))
             .filter(|e| self.matches_filter(e))
-            .skip(self.scroll)
+            .skip(scroll)
             .take(height)
             .collect();
         out.reverse();

@@ -85,7 +85,6 @@ pub enum FormKind {
     Probe(crate::exec::protocol::ProbeOp),
     SaveTable,
     OpenTable,
-    Message,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,8 +260,6 @@ pub enum PickerKind {
     UnloadModule,
     /// Target type of the selected composer segment.
     TargetType,
-    /// A session DM device to remove.
-    RemoveDevice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

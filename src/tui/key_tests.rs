@@ -267,7 +267,7 @@ device = "my_basic_target_device"
 output = "reads=\\d+"
 "#;
 
-fn lab_harness() -> Harness {
+pub(super) fn lab_harness() -> Harness {
     let mut h = Harness::with_sources();
     let lab = parse_lab("basic.toml", BASIC_LAB).expect("the example lab parses");
     h.app.lab = Some(LabView::from_lab(&lab));
@@ -364,4 +364,146 @@ fn a_flood_of_identical_lines_folds_into_one_entry() {
     assert_eq!(app.events.len(), 1);
     let screen = render_to_string(&app, 160, 48);
     assert!(screen.contains("×20000"), "{screen}");
+}
+
+#[test]
+fn clicks_focus_panes_select_segments_and_rows() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    use ratatui::layout::Rect;
+
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>d<Enter><Enter>4a<Enter><Enter><Enter><Enter>");
+    h.keys("<Right><Right><Right><Right><Right><Right><Right><Right>s");
+    let screen = Rect::new(0, 0, 160, 48);
+    let click = |app: &mut App, column, row| {
+        super::mouse::handle_mouse(
+            app,
+            MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column,
+                row,
+                modifiers: KeyModifiers::NONE,
+            },
+            screen,
+        );
+    };
+    let composer = super::layout::compute(screen, PaneId::Composer, false)
+        .pane(PaneId::Composer)
+        .expect("composer shown");
+    // The device bar is the third row inside the border; its left end is
+    // segment 1.
+    click(&mut h.app, composer.x + 1, composer.y + 3);
+    assert_eq!(h.app.composer.selected, 0);
+    assert_eq!(h.app.composer.cursor, 0);
+    click(&mut h.app, composer.x + composer.width - 3, composer.y + 3);
+    assert_eq!(h.app.composer.selected, 1);
+    // The second disk row of the Disks pane (below its header).
+    let disks = super::layout::compute(screen, PaneId::Composer, false)
+        .pane(PaneId::Disks)
+        .expect("disks shown");
+    click(&mut h.app, disks.x + 3, disks.y + 3);
+    assert_eq!(h.app.focus, PaneId::Disks);
+    assert_eq!(h.app.disks_selected, 1);
+    // Narrow: the tab bar switches panes.
+    let narrow = Rect::new(0, 0, 80, 24);
+    super::mouse::handle_mouse(
+        &mut h.app,
+        MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 1,
+            row: 0,
+            modifiers: KeyModifiers::NONE,
+        },
+        narrow,
+    );
+    assert_eq!(h.app.focus, PaneId::Module);
+}
+
+#[test]
+fn quitting_while_the_session_starts_still_tears_down() {
+    let mut app = App::new("/project".into(), Vec::new(), "vm");
+    app.request_quit();
+    assert_eq!(app.phase, Phase::Quitting);
+    let mut h = Harness::start_with(app);
+    // The harness started the worker after the quit: the Teardown job was
+    // queued before the session existed and ran once it did.
+    h.settle();
+    assert_eq!(h.app.phase, Phase::Done);
+}
+
+#[test]
+fn the_benchmark_hook_renders_frames_from_ten_thousand_events() {
+    let mean = super::testing::bench_render(3);
+    assert!(mean > std::time::Duration::ZERO);
+    eprintln!("mean frame at 160x48 with 10k events: {mean:?}");
+}
+
+#[test]
+fn tables_are_saved_to_and_opened_from_files() {
+    let mut h = Harness::with_sources();
+    h.keys("d<Enter><Enter>4a<Enter><Enter><Enter><Enter>");
+    h.keys("fsaved.table<Enter>");
+    let path = h.app.project_root.join("saved.table");
+    let text = std::fs::read_to_string(&path).expect("the table was written");
+    assert_eq!(text, "0 20000 linear /dev/loop0 0\n");
+    h.keys("x");
+    assert!(h.app.composer.table.is_empty());
+    h.keys("osaved.table<Enter>");
+    assert_eq!(h.app.composer.text(), "0 20000 linear /dev/loop0 0");
+    h.keys("omissing.table<Enter>");
+    assert!(
+        h.app
+            .status
+            .as_ref()
+            .is_some_and(|(text, error)| *error && text.contains("missing.table")),
+        "{:?}",
+        h.app.status
+    );
+}
+
+#[test]
+fn a_device_row_opens_its_table_in_the_composer() {
+    let mut h = Harness::new();
+    h.keys("d<Enter><Enter>4a<Enter><Enter><Enter><Enter>cfirst<Enter><Enter>");
+    h.keys("cother<Enter>x");
+    assert!(h.app.composer.table.is_empty());
+    h.keys("3<Down><Enter>");
+    assert_eq!(h.app.focus, PaneId::Composer);
+    assert_eq!(h.app.composer.name, "first");
+    assert_eq!(h.app.composer.text(), "0 20000 linear /dev/loop0 0");
+}
+
+#[test]
+fn every_state_renders_at_any_size_without_panicking() {
+    let mut h = lab_harness();
+    h.keys("nnnn4<Right>s");
+    let sizes = [
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 10),
+        (79, 23),
+        (119, 35),
+        (200, 60),
+    ];
+    let check = |h: &Harness| {
+        for (w, height) in sizes {
+            let _ = h.render(w, height);
+        }
+    };
+    check(&h);
+    for script in [
+        "?",
+        "<Esc>a",
+        "<Esc>t",
+        "<Esc>w",
+        "<Esc>2<Enter>",
+        "<Esc>/x",
+    ] {
+        h.keys(script);
+        check(&h);
+    }
+    h.keys("<Esc><Esc>");
+    h.quit();
+    check(&h);
 }

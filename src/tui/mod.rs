@@ -18,14 +18,17 @@
 
 pub mod action;
 pub mod app;
+mod commands;
 pub mod composer;
 pub mod event_log;
 pub mod form;
 pub mod keys;
+mod lab_run;
 pub mod lab_view;
 pub mod layout;
 pub mod modules;
 pub mod mouse;
+mod overlay_keys;
 pub mod panes;
 pub mod probes;
 mod runloop;
@@ -33,10 +36,13 @@ pub mod segment_form;
 pub mod terminal;
 pub mod testing;
 pub mod ui;
+mod updates;
 pub mod worker;
 
 #[cfg(test)]
 mod key_tests;
+#[cfg(test)]
+mod live_demo;
 #[cfg(test)]
 mod snapshot_tests;
 

@@ -179,8 +179,12 @@ mod tempfile_dir {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            let path =
-                std::env::temp_dir().join(format!("dmbench-ui-{}-{nanos}", std::process::id()));
+            // Fixed-width name: snapshots mask it without moving columns.
+            let path = std::env::temp_dir().join(format!(
+                "dmbench-ui-{:010}-{:020}",
+                std::process::id(),
+                nanos % 10u128.pow(20)
+            ));
             std::fs::create_dir_all(path.join("kmod/rust"))?;
             std::fs::create_dir_all(path.join("kmod/c"))?;
             Ok(Dir(path))
@@ -328,11 +332,15 @@ impl Harness {
     /// The screen as text, with the session id (time-based) replaced so
     /// snapshots are stable.
     pub fn render(&self, width: u16, height: u16) -> String {
-        let text = render_to_string(&self.app, width, height);
-        match &self.app.info {
-            Some(info) => text.replace(&info.id, "dmbXXXXXXXX"),
-            None => text,
+        let mut text = render_to_string(&self.app, width, height);
+        if let Some(info) = &self.app.info {
+            text = mask(&text, &info.id, "dmb");
         }
+        // The scratch project lives in a temporary directory.
+        if let Some(dir) = &self._scratch {
+            text = mask(&text, &dir.path().display().to_string(), "/scratch-");
+        }
+        text
     }
 
     /// Quits as `q` does and waits for the teardown to finish.
@@ -357,6 +365,20 @@ impl Harness {
             worker.join();
         }
     }
+}
+
+/// Replaces `secret` (and any prefix of it cut short with '…') by `keep`
+/// padded with 'X' to the same length, so nothing else on a line moves.
+fn mask(text: &str, secret: &str, keep: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    let masked =
+        |n: usize| -> String { keep.chars().chain(std::iter::repeat('X')).take(n).collect() };
+    let mut out = text.replace(secret, &masked(chars.len()));
+    for n in (3..chars.len()).rev() {
+        let prefix: String = chars[..n].iter().collect();
+        out = out.replace(&format!("{prefix}…"), &format!("{}…", masked(n)));
+    }
+    out
 }
 
 impl Default for Harness {

@@ -12,7 +12,7 @@ use ratatui::widgets::Paragraph;
 use super::super::app::{App, PaneId, Phase};
 use super::super::composer::{Composer, LiveState};
 use super::bar::{self, column_of};
-use super::{dim, error_style, fit, hints, ok_style, pane_block, target_colour};
+use super::{dim, error_style, fit, hints, ok_style, pane_block, target_colour, wrap};
 
 const FILLS: [&str; 2] = ["█", "▓"];
 
@@ -151,14 +151,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 ]),
             );
             for error in errors.iter().take(3) {
-                line(
-                    frame,
-                    &mut y,
-                    Line::styled(
-                        fit(&format!("  ✘ {error}"), usize::from(width)),
-                        error_style(),
-                    ),
-                );
+                let text = format!("✘ {error}");
+                for part in wrap(&text, usize::from(width).saturating_sub(2))
+                    .into_iter()
+                    .take(3)
+                {
+                    line(
+                        frame,
+                        &mut y,
+                        Line::styled(format!("  {part}"), error_style()),
+                    );
+                }
             }
             let other = c.validation.errors.len() - errors.len();
             if other > 0 {

@@ -86,7 +86,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ));
         row += 1;
     }
-    let height = usize::from(inner.height.saturating_sub(1));
+    // The selected row's details (backing file, UUID) above the hints.
+    let detail = if app.focus == PaneId::Disks {
+        selected_detail(app)
+    } else {
+        Vec::new()
+    };
+    let detail_rows = if inner.height as usize > detail.len() + 4 {
+        detail.len()
+    } else {
+        0
+    };
+    let height = usize::from(inner.height.saturating_sub(1)) - detail_rows;
     // Keep the selected row in view.
     let skip = (app.disks_selected + 2).saturating_sub(height);
     let shown: Vec<Line> = lines
@@ -99,14 +110,46 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(
         Paragraph::new(shown),
         Rect {
-            height: inner.height - 1,
+            height: height as u16,
             ..inner
         },
     );
+    for (i, text) in detail.into_iter().take(detail_rows).enumerate() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(fit(&text, width), dim())),
+            Rect::new(inner.x, inner.y + (height + i) as u16, inner.width, 1),
+        );
+    }
     frame.render_widget(
         Paragraph::new(hints(&fit("d add  x detach/remove  ⏎ edit table", width))),
         Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),
     );
+}
+
+/// Where the selected disk's data lives, or what the selected device is.
+fn selected_detail(app: &App) -> Vec<String> {
+    let i = app.disks_selected;
+    if let Some(disk) = app.state.disks.get(i) {
+        return vec![
+            format!("{} {} ({})", disk.name, disk.device.display(), disk.dev_t()),
+            format!("backing {}", disk.backing.display()),
+        ];
+    }
+    let Some(device) = i
+        .checked_sub(app.state.disks.len())
+        .and_then(|j| app.state.devices.get(j))
+    else {
+        return Vec::new();
+    };
+    vec![
+        format!(
+            "{} {}:{}",
+            device.path().display(),
+            device.major,
+            device.minor
+        ),
+        format!("uuid {}", device.uuid),
+    ]
 }
 
 #[allow(clippy::too_many_arguments)]

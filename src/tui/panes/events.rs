@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     title.push(Span::styled(
-        format!("{} kept of {}", log.len(), log.received),
+        format!("{} lines, {} records", log.len(), log.received),
         dim(),
     ));
     let block = pane_block(

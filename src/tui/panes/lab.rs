@@ -60,9 +60,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ),
         ]));
     }
-    let list_height = (lines.len() as u16).min(inner.height.saturating_sub(1));
-    // Keep the selected step in view when the list is long.
-    let skip = (lab.selected + 3).saturating_sub(usize::from(list_height));
+    // Below the list: two lines for the selected step's note, the hints.
+    let room = inner.height.saturating_sub(3).max(2);
+    let list_height = (lines.len() as u16).min(room);
+    // Scroll only when the steps do not fit, keeping the selected one in
+    // view.
+    let step_rows = usize::from(list_height).saturating_sub(1);
+    let skip = if lab.steps.len() <= step_rows {
+        0
+    } else {
+        (lab.selected + 1).saturating_sub(step_rows)
+    };
     let shown: Vec<Line> = lines
         .into_iter()
         .enumerate()
@@ -79,7 +87,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     // The selected step's note or failure, below the list.
     let detail_area = Rect {
         y: inner.y + list_height,
-        height: inner.height - list_height - 1,
+        height: inner.height.saturating_sub(list_height + 1),
         ..inner
     };
     if let Some(step) = lab.steps.get(lab.selected) {

@@ -107,3 +107,31 @@ pub fn nanos(ns: u64) -> String {
         _ => format!("{:.2}s", ns as f64 / 1e9),
     }
 }
+
+/// Breaks text into lines of at most `width` characters, at spaces where
+/// possible.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = current.chars().count();
+        if used > 0 && used + 1 + word.len() <= width {
+            current.push(' ');
+            current.extend(word);
+            continue;
+        }
+        if used > 0 {
+            lines.push(std::mem::take(&mut current));
+        }
+        while word.len() > width {
+            let rest = word.split_off(width);
+            lines.push(word.into_iter().collect());
+            word = rest;
+        }
+        current = word.into_iter().collect();
+    }
+    lines.push(current);
+    lines
+}

@@ -5,12 +5,12 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::super::app::{App, Confirm, Overlay, Phase};
 use super::super::form::{Form, Picker};
 use super::super::keys::KEY_TABLE;
-use super::{centered, dim, error_style, fit, ok_style};
+use super::{centered, dim, error_style, fit, ok_style, wrap};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
@@ -69,8 +69,13 @@ fn help(frame: &mut Frame, area: Rect, scroll: usize) {
     } else {
         KEY_TABLE.len()
     };
-    let height = (rows as u16 + 3).min(area.height.saturating_sub(2));
-    let inner = popup(frame, area, width, height, "Keys (? or Esc closes)");
+    let height = (rows as u16 + 2).min(area.height.saturating_sub(2));
+    let title = if usize::from(height.saturating_sub(2)) < rows {
+        "Keys (↑↓ scroll, ? or Esc closes)"
+    } else {
+        "Keys (? or Esc closes)"
+    };
+    let inner = popup(frame, area, width, height, title);
     let entry = |i: usize, w: usize| -> Vec<Span<'static>> {
         KEY_TABLE.get(i).map_or_else(Vec::new, |k| {
             vec![
@@ -262,9 +267,14 @@ fn text_box(
         .max(5);
     let inner = popup(frame, area, width, height, title);
     let room = usize::from(inner.height.saturating_sub(1));
-    let end = lines.len().saturating_sub(scroll);
+    // Wrapped here, not by the widget, so the tail really is the tail.
+    let wrapped: Vec<String> = lines
+        .iter()
+        .flat_map(|l| wrap(l, usize::from(inner.width)))
+        .collect();
+    let end = wrapped.len().saturating_sub(scroll);
     let start = end.saturating_sub(room);
-    let mut shown: Vec<Line> = lines[start..end]
+    let mut shown: Vec<Line> = wrapped[start..end]
         .iter()
         .map(|l| Line::raw(l.clone()))
         .collect();
@@ -272,7 +282,7 @@ fn text_box(
         shown.push(Line::styled("(nothing yet)", dim()));
     }
     frame.render_widget(
-        Paragraph::new(shown).wrap(Wrap { trim: false }),
+        Paragraph::new(shown),
         Rect {
             height: inner.height.saturating_sub(1),
             ..inner

@@ -13,6 +13,8 @@ use super::fit;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let base = Style::new().bg(Color::Indexed(236)).fg(Color::White);
+    // Narrow terminals drop the words and the pane hint, never the way out.
+    let roomy = area.width >= 120;
     let mut spans = Vec::new();
     match (&app.phase, &app.info) {
         (Phase::Starting, _) => spans.push(Span::styled(
@@ -33,7 +35,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 base.add_modifier(Modifier::BOLD).fg(Color::Cyan),
             ));
             spans.push(Span::styled(
-                format!("│ kernel {} │ session {} ", info.kernel, info.id),
+                if roomy {
+                    format!("│ kernel {} │ session {} ", info.kernel, info.id)
+                } else {
+                    format!("│ {} │ {} ", info.kernel, info.id)
+                },
                 base,
             ));
         }
@@ -41,7 +47,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let right = match app.phase {
         Phase::Quitting => " tearing down… ".to_string(),
-        _ => format!(" {} Tab pane ?:help q:quit ", focus_hint(app.focus)),
+        _ if roomy => format!(" {} Tab pane ?:help q:quit ", focus_hint(app.focus)),
+        _ => " ?:help q:quit ".to_string(),
     };
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let room = usize::from(area.width).saturating_sub(used + right.chars().count());
