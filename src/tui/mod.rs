@@ -62,6 +62,11 @@ pub use lab_view::LabInput;
 pub use testing::{bench_render, render_to_string};
 pub use worker::{Builder, SessionFactory};
 
+/// The run loop's frame period (benchmarks report latency against it).
+pub fn runloop_frame() -> Duration {
+    runloop::FRAME
+}
+
 /// How the TUI is set up; `main.rs` fills it from the command line.
 #[derive(Clone)]
 pub struct TuiOptions {

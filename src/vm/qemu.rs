@@ -182,7 +182,7 @@ pub fn printable(line: &str) -> String {
             // CSI: ESC [ params final-byte; other escapes are two characters.
             if chars.peek() == Some(&'[') {
                 chars.next();
-                while let Some(n) = chars.next() {
+                for n in chars.by_ref() {
                     if ('@'..='~').contains(&n) {
                         break;
                     }
