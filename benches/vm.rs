@@ -382,9 +382,7 @@ fn tui_figures() {
         frame.as_secs_f64() * 1e3
     );
     let mut app = testing::flood_app(10_000);
-    let Ok(mut terminal) = Terminal::new(TestBackend::new(160, 48)) else {
-        return;
-    };
+    let Ok(mut terminal) = Terminal::new(TestBackend::new(160, 48));
     let per_frame = 20_000 * dmbench::tui::runloop_frame().as_millis() as usize / 1000;
     let mut seq = 10_000u64;
     let mut work = Vec::new();
