@@ -1,6 +1,6 @@
-//! All the UI's state, and how updates from the worker change it. Drawing
-//! reads this and nothing else; keys and mouse change it and queue
-//! commands in the outbox, which the run loop hands to the worker.
+//! All the UI's state. Drawing reads this and nothing else; keys and mouse
+//! change it and queue commands in the outbox, which the run loop hands to
+//! the worker; `updates.rs` applies what the worker sends back.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

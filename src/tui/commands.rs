@@ -89,7 +89,12 @@ pub(super) fn build_picker(app: &mut App) {
                 .iter()
                 .map(|s| PickItem {
                     key: s.label.clone(),
-                    detail: s.path.display().to_string(),
+                    detail: s
+                        .path
+                        .strip_prefix(&app.project_root)
+                        .unwrap_or(&s.path)
+                        .display()
+                        .to_string(),
                 })
                 .collect();
             app.overlay = Some(Overlay::Picker(Picker::new(

@@ -335,13 +335,10 @@ fn teardown(frame: &mut Frame, area: Rect, app: &App) {
     let skip = lines.len().saturating_sub(room);
     let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
     let height = (lines.len() as u16 + 2).min(area.height);
-    let id = app.info.as_ref().map_or("", |i| i.id.as_str());
-    let inner = popup(
-        frame,
-        area,
-        width,
-        height,
-        &format!("Tearing down session {id}"),
-    );
+    let title = match &app.info {
+        Some(info) => format!("Tearing down session {}", info.id),
+        None => "Tearing down".to_string(),
+    };
+    let inner = popup(frame, area, width, height, &title);
     frame.render_widget(Paragraph::new(lines), inner);
 }

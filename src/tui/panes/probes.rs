@@ -90,8 +90,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ));
             lines.push(Line::raw(fit(
                 &format!(
-                    "{} B in {} · {:.1} MiB/s · {} block(s)",
-                    r.bytes,
+                    "{} in {} · {:.1} MiB/s · {} block(s)",
+                    bytes(r.bytes),
                     nanos(r.elapsed_ns),
                     r.mib_per_s,
                     r.blocks
@@ -232,4 +232,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(hints(&fit("w write  r read  c/Esc cancel", width))),
         Rect::new(inner.x, bottom, inner.width, 1),
     );
+}
+
+/// A byte count as people read it: exact below 1 MiB, else in MiB.
+fn bytes(n: u64) -> String {
+    if n < 1 << 20 {
+        format!("{n} B")
+    } else {
+        format!("{:.1} MiB", n as f64 / f64::from(1 << 20))
+    }
 }
