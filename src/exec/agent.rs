@@ -65,13 +65,20 @@ fn mount_basics() {
     let _ = std::fs::create_dir_all("/dev/mapper");
 }
 
-/// PID 1 inherits every orphan; wait for them so none stays a zombie.
+/// PID 1 inherits every orphan; sweep them up so none stays a zombie.
+/// Non-blocking and under the children lock, so a command the agent runs
+/// itself is always waited for by its own caller.
 fn reap_orphans() {
-    use nix::sys::wait::{WaitPidFlag, waitpid};
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
     loop {
-        match waitpid(None, Some(WaitPidFlag::__WALL)) {
-            Ok(_) => {}
-            Err(_) => std::thread::sleep(Duration::from_secs(1)),
+        std::thread::sleep(Duration::from_millis(500));
+        let Ok(_guard) = super::local::executor::CHILDREN.lock() else {
+            continue;
+        };
+        while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL)) {
+            if status == WaitStatus::StillAlive {
+                break;
+            }
         }
     }
 }

@@ -257,10 +257,15 @@ impl Drop for LocalExecutor {
     }
 }
 
+/// Held while a child of ours runs: as PID 1 the agent also reaps orphans,
+/// and its sweep must not take our own child's exit status first.
+pub static CHILDREN: Mutex<()> = Mutex::new(());
+
 fn run_command(argv: &[String]) -> Result<Response, ExecError> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| ExecError::new(ErrorKind::Invalid, "empty command"))?;
+    let _no_reaping = CHILDREN.lock();
     let started = std::time::Instant::now();
     let out = std::process::Command::new(program)
         .args(args)
