@@ -336,9 +336,13 @@ fn kernel_build() {
 }
 
 fn main() {
-    // `cargo bench` passes --bench; a filter picks sections.
-    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let want = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    // `cargo bench` passes --bench; words after `--` pick sections
+    // (boot, lab, dd, targets, kernel, tui).
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let want = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
     let started = Instant::now();
     if want("boot") {
         boot_and_round_trip();

@@ -7,6 +7,8 @@
 #                         test (the VM end-to-end tests included)
 #   scripts/dev.sh setup  only install and build (the lab kernel is cached in
 #                         ~/.cache/dmbench, so only the first run builds it)
+#   scripts/dev.sh bench  the figures of docs/performance.md (run on a quiet
+#                         machine; `scripts/dev.sh bench dd tui` picks sections)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,8 +82,13 @@ case "${1:-}" in
     export DMBENCH_REQUIRE_VM=1
     cargo test --release --locked -- --test-threads=2
     ;;
+  bench)
+    setup
+    shift
+    cargo bench --locked --bench vm -- "$@"
+    ;;
   *)
-    echo "usage: scripts/dev.sh run|test|setup" >&2
+    echo "usage: scripts/dev.sh run|test|setup|bench" >&2
     exit 2
     ;;
 esac

@@ -190,6 +190,10 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
         .canonicalize()
         .with_context(|| format!("kmod source {}", source.display()))?;
     preflight(&source, kdir)?;
+    // kbuild writes its objects into the source directory: two builds of
+    // one directory at once (two sessions, parallel tests) would corrupt
+    // each other, so they take turns.
+    let _turn = lock_source(&source)?;
     let started = Instant::now();
     let mut cmd = Command::new("make");
     cmd.arg("-C")
@@ -266,6 +270,18 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
             .filter(|d| d.severity == "warning")
             .collect(),
     })
+}
+
+fn lock_source(source: &Path) -> Result<nix::fcntl::Flock<std::fs::File>> {
+    let path = source.join(".dmbench-build.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| anyhow::anyhow!("locking {}: {}", path.display(), e.desc()))
 }
 
 fn spawn_line_reader(
