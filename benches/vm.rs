@@ -125,7 +125,8 @@ fn probe(
             bs,
             count,
             offset_blocks: 0,
-            pattern: Some(pattern),
+            // Reads are timed like dd's: without verifying.
+            pattern: (op == ProbeOp::Write).then_some(pattern),
             direct: true,
             random_order: random,
             stamp_shift: 0,
