@@ -235,69 +235,92 @@ fn probe_vs_dd() {
 
 fn targets_compared() {
     println!(
-        "\n## basic_target (logging off) vs dm-linear vs the raw loop device (O_DIRECT, median of 5)"
+        "\n## basic_target (logging off) vs dm-linear vs the raw loop device \
+         (one VM, O_DIRECT, devices interleaved, median of 9)"
     );
     let kdir = dmbench::vm::kernel::find_cached().expect("kernel").tree();
+    let mut s = session(None);
+    let disk = s.add_disk("bench", 128 << 20, false).expect("disk");
+    let sectors = disk.sectors();
+    let line = |target: &str, params: String| {
+        vec![TableLine {
+            start: 0,
+            length: sectors,
+            target: target.into(),
+            params,
+        }]
+    };
+    s.create_device(
+        "lin",
+        &line("linear", format!("{} 0", disk.device.display())),
+    )
+    .expect("linear");
+    let workloads = [
+        ("1 MiB seq write", ProbeOp::Write, 1u32 << 20, 128u64, false),
+        ("1 MiB seq read", ProbeOp::Read, 1 << 20, 128, false),
+        ("4 KiB rand write", ProbeOp::Write, 4096, 8192, true),
+        ("4 KiB rand read", ProbeOp::Read, 4096, 8192, true),
+    ];
+    let devices = [
+        ("basic_target", ProbeTarget::Device("bt".into())),
+        ("dm-linear", ProbeTarget::Device("lin".into())),
+        ("raw loop", ProbeTarget::Disk("bench".into())),
+    ];
+    // rates[impl][device][workload] = samples
     let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
     for (impl_name, dir) in [("Rust", "kmod/rust"), ("C", "kmod/c")] {
         let built =
             dmbench::kbuild::build(&repo().join(dir), &kdir, &mut |_| {}).expect("module builds");
-        let mut s = session(None);
         s.register_module(&built.name, &built.path);
         s.load_module("basic_target").expect("load");
-        let disk = s.add_disk("bench", 128 << 20, false).expect("disk");
-        let sectors = disk.sectors();
-        let line = |target: &str, params: String| {
-            vec![TableLine {
-                start: 0,
-                length: sectors,
-                target: target.into(),
-                params,
-            }]
-        };
         s.create_device(
             "bt",
             &line("basic_target", format!("{} 0", disk.device.display())),
         )
         .expect("bt");
         s.message("bt", Some(0), "log off").expect("log off");
-        s.create_device(
-            "lin",
-            &line("linear", format!("{} 0", disk.device.display())),
-        )
-        .expect("linear");
-        let measure = |s: &mut Session, target: ProbeTarget| -> Vec<f64> {
-            let mut out = Vec::new();
-            for (op, bs, count, random) in [
-                (ProbeOp::Write, 1u32 << 20, 128u64, false),
-                (ProbeOp::Read, 1 << 20, 128, false),
-                (ProbeOp::Write, 4096, 8192, true),
-                (ProbeOp::Read, 4096, 8192, true),
-            ] {
-                let rates: Vec<f64> = (0..5)
-                    .map(|_| {
-                        probe(s, target.clone(), op, bs, count, random, Pattern::Zero).mib_per_s
-                    })
-                    .collect();
-                out.push(median(rates));
+        let mut samples = vec![vec![Vec::new(); workloads.len()]; devices.len()];
+        for _ in 0..9 {
+            for (w, (_, op, bs, count, random)) in workloads.iter().enumerate() {
+                for (d, (_, target)) in devices.iter().enumerate() {
+                    let rate = probe(
+                        &mut s,
+                        target.clone(),
+                        *op,
+                        *bs,
+                        *count,
+                        *random,
+                        Pattern::Zero,
+                    )
+                    .mib_per_s;
+                    samples[d][w].push(rate);
+                }
             }
-            out
-        };
-        let bt = measure(&mut s, ProbeTarget::Device("bt".into()));
-        let lin = measure(&mut s, ProbeTarget::Device("lin".into()));
-        let raw = measure(&mut s, ProbeTarget::Disk("bench".into()));
-        rows.push((format!("basic_target ({impl_name})"), bt));
-        rows.push((format!("dm-linear (with {impl_name} run)"), lin));
-        rows.push((format!("raw loop (with {impl_name} run)"), raw));
-        let _ = s.close();
+        }
+        for (d, (name, _)) in devices.iter().enumerate() {
+            let label = if d == 0 {
+                format!("basic_target ({impl_name})")
+            } else {
+                format!("{name} (beside {impl_name})")
+            };
+            rows.push((label, samples[d].iter().cloned().map(median).collect()));
+        }
+        s.remove_device("bt").expect("remove bt");
+        s.unload_module("basic_target").expect("unload");
     }
-    println!("| device | 1 MiB seq write | 1 MiB seq read | 4 KiB rand write | 4 KiB rand read |");
+    let _ = s.close();
+    println!(
+        "| device | {} |",
+        workloads
+            .iter()
+            .map(|w| w.0)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     println!("| --- | --- | --- | --- | --- |");
     for (name, r) in &rows {
-        println!(
-            "| {name} | {:.1} | {:.1} | {:.1} | {:.1} | (MiB/s)",
-            r[0], r[1], r[2], r[3]
-        );
+        let cells: Vec<String> = r.iter().map(|x| format!("{x:.1}")).collect();
+        println!("| {name} | {} | (MiB/s)", cells.join(" | "));
     }
     let ratio = |a: &Vec<f64>, b: &Vec<f64>| -> String {
         a.iter()
