@@ -156,9 +156,20 @@ fn a_device_too_small_for_the_table_is_refused_by_the_kernel_with_its_words() {
         target: "linear".into(),
         params: format!("{} 0", disk.device.display()),
     }];
+    // Validation catches it before any ioctl, naming line and argument...
     let err = s.create_device("toolarge", &table).expect_err("refused");
     let text = format!("{err:#}");
+    assert!(
+        text.contains("line 1, argument 1 (device)") && text.contains("has 16 sectors"),
+        "{text}"
+    );
+    // ...and when the kernel judges, its own words come back.
+    let err = s
+        .create_device_unvalidated("toolarge", &table)
+        .expect_err("refused by the kernel");
+    let text = format!("{err:#}");
     assert!(text.contains("device-mapper: table:"), "{text}");
+    assert!(text.contains("too small for target"), "{text}");
     assert!(s.devices().next().is_none());
     let report = s.close();
     assert!(report.all_ok(), "{report}");

@@ -463,6 +463,23 @@ impl ExecError {
         }
     }
 
+    /// An I/O failure: `message` says what was being done (the caller
+    /// includes the error text); the kind follows the errno.
+    pub fn from_io(message: impl Into<String>, e: &std::io::Error) -> Self {
+        let kind = match e.raw_os_error() {
+            Some(libc::EBUSY) => ErrorKind::Busy,
+            Some(libc::ENOENT) | Some(libc::ENXIO) => ErrorKind::NotFound,
+            _ if e.kind() == std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            _ => ErrorKind::Io,
+        };
+        ExecError {
+            kind,
+            message: message.into(),
+            errno: e.raw_os_error(),
+            kernel_log: Vec::new(),
+        }
+    }
+
     pub fn with_kernel_log(mut self, lines: Vec<String>) -> Self {
         self.kernel_log = lines;
         self

@@ -21,17 +21,10 @@ pub fn read_stat(dev: &str) -> Result<IoCounters, ExecError> {
         Err(_) => {
             let fallback = format!("/sys/class/block/{dev}/stat");
             fs::read_to_string(&fallback).map_err(|e| {
-                let kind = if e.kind() == std::io::ErrorKind::NotFound {
-                    ErrorKind::NotFound
-                } else {
-                    ErrorKind::Io
-                };
-                ExecError {
-                    kind,
-                    message: format!("no block device named {dev:?} ({primary}: {e})"),
-                    errno: e.raw_os_error(),
-                    kernel_log: Vec::new(),
-                }
+                ExecError::from_io(
+                    format!("no block device named {dev:?} ({primary}: {e})"),
+                    &e,
+                )
             })?
         }
     };
@@ -77,19 +70,8 @@ pub fn parse_stat(text: &str) -> Result<IoCounters, ExecError> {
 /// following symlinks such as `/dev/mapper/NAME`. This is the name
 /// [`read_stat`] and `ProbeSpec::attribute` take.
 pub fn kernel_name(path: &Path) -> Result<String, ExecError> {
-    let meta = fs::metadata(path).map_err(|e| {
-        let kind = if e.kind() == std::io::ErrorKind::NotFound {
-            ErrorKind::NotFound
-        } else {
-            ErrorKind::Io
-        };
-        ExecError {
-            kind,
-            message: format!("{}: {e}", path.display()),
-            errno: e.raw_os_error(),
-            kernel_log: Vec::new(),
-        }
-    })?;
+    let meta = fs::metadata(path)
+        .map_err(|e| ExecError::from_io(format!("{}: {e}", path.display()), &e))?;
     if !meta.file_type().is_block_device() {
         return Err(ExecError::new(
             ErrorKind::Invalid,

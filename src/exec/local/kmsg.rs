@@ -90,19 +90,7 @@ impl KmsgReader {
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(path)
-            .map_err(|e| {
-                let kind = if e.kind() == IoErrorKind::NotFound {
-                    ErrorKind::NotFound
-                } else {
-                    ErrorKind::Io
-                };
-                ExecError {
-                    kind,
-                    message: format!("cannot open {}: {e}", path.display()),
-                    errno: e.raw_os_error(),
-                    kernel_log: Vec::new(),
-                }
-            })?;
+            .map_err(|e| ExecError::from_io(format!("cannot open {}: {e}", path.display()), &e))?;
         Ok(KmsgReader {
             file,
             buf: vec![0u8; RECORD_BUF],

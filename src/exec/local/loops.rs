@@ -169,16 +169,7 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn io_error(what: &str, e: &std::io::Error) -> ExecError {
-    ExecError {
-        kind: match e.raw_os_error() {
-            Some(libc::EBUSY) => ErrorKind::Busy,
-            Some(libc::ENOENT) | Some(libc::ENXIO) => ErrorKind::NotFound,
-            _ => ErrorKind::Io,
-        },
-        message: format!("{what}: {e}"),
-        errno: e.raw_os_error(),
-        kernel_log: Vec::new(),
-    }
+    ExecError::from_io(format!("{what}: {e}"), e)
 }
 
 #[cfg(test)]
