@@ -12,7 +12,7 @@
 pub mod args;
 pub mod catalog;
 mod edit;
-mod error;
+pub(crate) mod error;
 mod format;
 mod kernel;
 mod model;

@@ -42,13 +42,7 @@ impl LabErrors {
 
 impl fmt::Display for LabErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, error) in self.0.iter().enumerate() {
-            if index > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{error}")?;
-        }
-        Ok(())
+        crate::table::error::write_one_per_line(f, &self.0)
     }
 }
 
