@@ -51,8 +51,8 @@ pub struct TargetArgs {
     #[arg(long, value_name = "DIR")]
     pub kernel: Option<PathBuf>,
 
-    /// Guest memory in MiB.
-    #[arg(long, default_value_t = 1024)]
+    /// Guest memory in MiB (backing files live in it, sparse).
+    #[arg(long, default_value_t = 512)]
     pub vm_memory: u32,
 }
 

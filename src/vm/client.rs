@@ -39,7 +39,9 @@ impl VmConfig {
         VmConfig {
             kernel,
             agent_binary,
-            memory_mib: 1024,
+            // Enough for the labs' sparse disks; every extra MiB of guest
+            // memory costs page-struct setup at boot under TCG.
+            memory_mib: 512,
             accel: None,
             boot_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(120),
