@@ -109,6 +109,8 @@ pub const FLAKEY_FEATURES: &[&str] = &[
     "random_write_corrupt",
 ];
 
+/// dm-crypt's optional parameters, in the order the kernel prints them
+/// (`compare_with_kernel` relies on that order).
 pub const CRYPT_OPTIONS: &[&str] = &[
     "allow_discards",
     "same_cpu_crypt",

@@ -269,19 +269,9 @@ fn crypt_form(b: &mut Builder<'_>, crypt: &Crypt) -> Result<(), String> {
     Ok(())
 }
 
-/// The kernel's order of crypt options, by the prefix that identifies each.
-const CRYPT_ORDER: &[&str] = &[
-    "allow_discards",
-    "same_cpu_crypt",
-    "high_priority",
-    "submit_from_crypt_cpus",
-    "no_read_workqueue",
-    "no_write_workqueue",
-    "integrity:",
-    "sector_size:",
-    "iv_large_sectors",
-    "integrity_key_size:",
-];
+/// The kernel's order of crypt options, by the prefix that identifies each
+/// (the catalog lists them in that order).
+const CRYPT_ORDER: &[&str] = crate::table::catalog::CRYPT_OPTIONS;
 
 fn crypt_options(options: &[String]) -> Vec<String> {
     let mut slots: Vec<Option<String>> = vec![None; CRYPT_ORDER.len()];

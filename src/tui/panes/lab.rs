@@ -71,12 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         (lab.selected + 1).saturating_sub(step_rows)
     };
-    let shown: Vec<Line> = lines
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| *i == 0 || *i > skip)
-        .map(|(_, l)| l)
-        .collect();
+    let shown = super::keep_header_skip(lines, skip);
     frame.render_widget(
         Paragraph::new(shown),
         Rect {

@@ -50,6 +50,17 @@ pub fn pane_block<'a>(id: PaneId, focused: bool, extra: impl Into<Line<'a>>) -> 
 }
 
 /// Key hints at the bottom of a pane, dim.
+/// Scrolls a list that starts with a header row: the header stays, the
+/// `skip` rows after it are left out.
+pub fn keep_header_skip<'a>(lines: Vec<Line<'a>>, skip: usize) -> Vec<Line<'a>> {
+    lines
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || *i > skip)
+        .map(|(_, l)| l)
+        .collect()
+}
+
 pub fn hints(text: &str) -> Line<'static> {
     Line::styled(text.to_string(), Style::new().fg(Color::DarkGray))
 }

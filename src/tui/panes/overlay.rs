@@ -210,12 +210,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
     let height = (lines.len() as u16 + 2).min(area.height);
     let inner = popup(frame, area, width, height, &picker.title);
     let skip = (picker.selected + 3).saturating_sub(usize::from(inner.height));
-    let shown: Vec<Line> = lines
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| *i == 0 || *i > skip)
-        .map(|(_, l)| l)
-        .collect();
+    let shown = super::keep_header_skip(lines, skip);
     frame.render_widget(Paragraph::new(shown), inner);
 }
 
