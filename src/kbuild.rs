@@ -31,7 +31,8 @@ impl Toolchain {
             .unwrap_or_default()
     }
 
-    fn apply(&self, cmd: &mut Command) {
+    /// Passes the compilers to a `make` of a kernel tree or module.
+    pub fn apply(&self, cmd: &mut Command) {
         if let Some(rustc) = &self.rustc {
             cmd.arg(format!("RUSTC={}", rustc.display()));
         }

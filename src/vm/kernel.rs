@@ -596,15 +596,7 @@ fn previous_steps() -> Option<u64> {
 fn make_cmd(tree: &Path, toolchain: &Toolchain) -> Command {
     let mut cmd = Command::new("make");
     cmd.current_dir(tree);
-    if let Some(r) = &toolchain.rustc {
-        cmd.arg(format!("RUSTC={}", r.display()));
-    }
-    if let Some(b) = &toolchain.bindgen {
-        cmd.arg(format!("BINDGEN={}", b.display()));
-    }
-    if let Some(l) = &toolchain.libclang_path {
-        cmd.env("LIBCLANG_PATH", l);
-    }
+    toolchain.apply(&mut cmd);
     cmd
 }
 
