@@ -93,11 +93,7 @@ fn run_tui(run: RunArgs) -> Result<bool> {
     for note in &notes {
         eprintln!("dmbench: {note}");
     }
-    let kdir = match (placement, &run.target.kernel) {
-        (Placement::Vm, Some(k)) if k.is_dir() => Some(k.clone()),
-        (Placement::Vm, _) => crate::vm::kernel::find_cached().map(|k| k.tree()),
-        (Placement::Local, _) => None,
-    };
+    let kdir = frontend::module_kdir(placement, &run.target);
     if placement == Placement::Vm {
         // Fail before the screen is taken when there is nothing to boot.
         frontend::vm_config(&run.target)?;

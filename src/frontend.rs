@@ -63,6 +63,16 @@ pub fn vm_config(target: &TargetArgs) -> Result<VmConfig> {
     Ok(config)
 }
 
+/// The kernel tree modules are built against: the VM's lab kernel (the
+/// `--kernel` tree, else the cached build), or this host's own tree.
+pub fn module_kdir(placement: Placement, target: &TargetArgs) -> Option<PathBuf> {
+    match (placement, &target.kernel) {
+        (Placement::Vm, Some(k)) if k.is_dir() => Some(k.clone()),
+        (Placement::Vm, _) => crate::vm::kernel::find_cached().map(|k| k.tree()),
+        (Placement::Local, _) => Some(crate::kbuild::host_kdir()),
+    }
+}
+
 /// The binary that becomes the guest's init: this very program, unless
 /// `DMBENCH_AGENT_BIN` names another build.
 pub fn agent_binary() -> Result<PathBuf> {

@@ -330,13 +330,8 @@ impl Runner {
         match &step.kind {
             StepKind::Build { source } => {
                 let source = self.root.join(source);
-                let kdir = match (self.placement, &self.target.kernel) {
-                    (Placement::Vm, Some(k)) if k.is_dir() => k.clone(),
-                    (Placement::Vm, _) => crate::vm::kernel::find_cached()
-                        .map(|k| k.tree())
-                        .ok_or_else(|| anyhow!("no lab kernel tree to build against"))?,
-                    (Placement::Local, _) => crate::kbuild::host_kdir(),
-                };
+                let kdir = frontend::module_kdir(self.placement, &self.target)
+                    .ok_or_else(|| anyhow!("no lab kernel tree to build against"))?;
                 let mut lines = Vec::new();
                 let built =
                     crate::kbuild::build(&source, &kdir, &mut |l| lines.push(l.to_string()));
