@@ -28,7 +28,7 @@ pub struct RunOptions {
 struct StepOutput {
     lines: Vec<String>,
     probe: Option<ProbeResult>,
-    /// Kernel device names of the lab's disks, for `expect.attributed`.
+    /// The key figure for the step's progress line.
     summary: String,
 }
 
@@ -40,8 +40,7 @@ pub fn run(options: RunOptions) -> Result<bool> {
     println!("lab: {} ({} steps)", lab.title, lab.steps.len());
 
     let kmsg: Arc<Mutex<Vec<KmsgRecord>>> = Arc::new(Mutex::new(Vec::new()));
-    let console: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
-    let sink = recording_sink(kmsg.clone(), console.clone());
+    let sink = recording_sink(kmsg.clone());
     let placement = frontend::choose_placement(&options.target, &mut |l| println!("{l}"));
     let started = Instant::now();
     let mut session = frontend::open_session(placement, &options.target, sink)?;
@@ -116,22 +115,15 @@ pub fn run(options: RunOptions) -> Result<bool> {
     Ok(passed && clean)
 }
 
-fn recording_sink(
-    kmsg: Arc<Mutex<Vec<KmsgRecord>>>,
-    console: Arc<Mutex<Vec<String>>>,
-) -> EventSink {
-    Arc::new(move |event| match event {
-        Event::Kmsg(record) => {
-            if let Ok(mut k) = kmsg.lock() {
-                k.push(record);
-            }
+/// Keeps the kernel-log records the steps are judged on. (A dead guest's
+/// console tail arrives inside its GuestDied error.)
+fn recording_sink(kmsg: Arc<Mutex<Vec<KmsgRecord>>>) -> EventSink {
+    Arc::new(move |event| {
+        if let Event::Kmsg(record) = event
+            && let Ok(mut k) = kmsg.lock()
+        {
+            k.push(record);
         }
-        Event::Console { line } => {
-            if let Ok(mut c) = console.lock() {
-                c.push(line);
-            }
-        }
-        _ => {}
     })
 }
 
