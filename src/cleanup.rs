@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::exec::discard_events;
 use crate::exec::local::LocalExecutor;
-use crate::session::ledger::{self, Ledger, Resource};
+use crate::session::ledger::{self, Ledger};
 use crate::session::teardown;
 
 pub fn run() -> Result<bool> {
@@ -27,18 +27,15 @@ pub fn run() -> Result<bool> {
             file.pid,
             file.resources.len()
         );
+        if file.executor == "vm" {
+            // Everything lived in the guest, and QEMU died with its session
+            // (PR_SET_PDEATHSIG): only the ledger itself is left.
+            println!("  nothing left: the sandbox VM ended with its session");
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
         let mut ledger = Ledger::persistent(&dir, &file.session, &file.executor)?;
-        // Resources of a VM session lived in the guest and died with it;
-        // only its host-side process and files can remain.
-        let keep: Vec<Resource> = if file.executor == "vm" {
-            file.resources
-                .into_iter()
-                .filter(|r| matches!(r, Resource::VmProcess { .. }))
-                .collect()
-        } else {
-            file.resources
-        };
-        for r in keep {
+        for r in file.resources {
             ledger.record(r)?;
         }
         let mut exec = LocalExecutor::new(discard_events());

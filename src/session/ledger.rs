@@ -30,11 +30,6 @@ pub enum Resource {
     Module {
         name: String,
     },
-    /// A sandbox VM process (host side); killed if still alive.
-    VmProcess {
-        pid: i32,
-        run_dir: PathBuf,
-    },
 }
 
 impl Resource {
@@ -47,7 +42,6 @@ impl Resource {
             }
             Resource::DmDevice { name } => format!("DM device {name}"),
             Resource::Module { name } => format!("module {name}"),
-            Resource::VmProcess { pid, .. } => format!("sandbox VM (pid {pid})"),
         }
     }
 }

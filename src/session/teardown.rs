@@ -77,7 +77,6 @@ fn remove(exec: &mut dyn Executor, resource: &Resource) -> Result<(), String> {
         Resource::BackingFile { path } | Resource::WorkDir { path } => {
             Request::RemoveBacking { path: path.clone() }
         }
-        Resource::VmProcess { pid, .. } => return kill_vm(*pid),
     };
     match exec.call(request) {
         Ok(_) => Ok(()),
@@ -104,14 +103,5 @@ fn remove_dm(exec: &mut dyn Executor, name: &str) -> Result<(), String> {
             .map(|_| ())
             .map_err(|e| format!("busy; deferred removal failed too: {}", e.full_text())),
         Err(e) => Err(e.full_text()),
-    }
-}
-
-fn kill_vm(pid: i32) -> Result<(), String> {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-    match kill(Pid::from_raw(pid), Signal::SIGKILL) {
-        Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
-        Err(e) => Err(format!("kill {pid}: {}", e.desc())),
     }
 }
