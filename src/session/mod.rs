@@ -538,28 +538,34 @@ impl Session {
     }
 
     pub fn suspend_device(&mut self, name: &str) -> Result<()> {
-        self.own_device(name)?;
-        self.call(Request::DmSuspend {
-            name: name.to_string(),
-        })
-        .map_err(|e| anyhow!(e).context(format!("suspending '{name}'")))?;
-        if let Some(d) = self.devices.get_mut(name) {
-            d.suspended = true;
-        }
-        self.action(format!("device {name}: suspended"));
-        Ok(())
+        self.set_suspended(name, true)
     }
 
     pub fn resume_device(&mut self, name: &str) -> Result<()> {
+        self.set_suspended(name, false)
+    }
+
+    fn set_suspended(&mut self, name: &str, suspend: bool) -> Result<()> {
         self.own_device(name)?;
-        self.call(Request::DmResume {
-            name: name.to_string(),
-        })
-        .map_err(|e| anyhow!(e).context(format!("resuming '{name}'")))?;
+        let (request, doing, done) = if suspend {
+            (
+                Request::DmSuspend { name: name.into() },
+                "suspending",
+                "suspended",
+            )
+        } else {
+            (
+                Request::DmResume { name: name.into() },
+                "resuming",
+                "resumed",
+            )
+        };
+        self.call(request)
+            .map_err(|e| anyhow!(e).context(format!("{doing} '{name}'")))?;
         if let Some(d) = self.devices.get_mut(name) {
-            d.suspended = false;
+            d.suspended = suspend;
         }
-        self.action(format!("device {name}: resumed"));
+        self.action(format!("device {name}: {done}"));
         Ok(())
     }
 
