@@ -92,10 +92,14 @@ fn seed_lab_wall() {
 fn session(extra: Option<&Path>) -> Session {
     let mut config = config();
     config.memory_mib = 1536;
-    if let Some(dd) = extra {
-        // SAFETY: set before this boot spawns any thread that reads the
-        // environment; the bench runs its sections one after another.
-        unsafe { std::env::set_var("DMBENCH_IMAGE_EXTRA", dd) };
+    // SAFETY: changed before this boot spawns any thread that reads the
+    // environment; the bench runs its sections one after another. Cleared
+    // when not asked for, so later sections boot the plain guest image.
+    unsafe {
+        match extra {
+            Some(dd) => std::env::set_var("DMBENCH_IMAGE_EXTRA", dd),
+            None => std::env::remove_var("DMBENCH_IMAGE_EXTRA"),
+        }
     }
     let vm = VmExecutor::boot(config, discard_events()).expect("boot");
     Session::start(
