@@ -101,9 +101,8 @@ fn session(extra: Option<&Path>) -> Session {
             None => std::env::remove_var("DMBENCH_IMAGE_EXTRA"),
         }
     }
-    let vm = VmExecutor::boot(config, discard_events()).expect("boot");
-    Session::start(
-        Box::new(vm),
+    Session::open(
+        |sink| Ok(Box::new(VmExecutor::boot(config, sink)?)),
         discard_events(),
         SessionOptions {
             work_dir: "/run/dmbench".into(),
@@ -165,7 +164,7 @@ fn dd(s: &mut Session, args: &[&str]) -> f64 {
 fn probe_vs_dd() {
     println!("\n## Probe throughput vs GNU dd (same VM, same loop device, O_DIRECT, median of 5)");
     let mut s = session(Some(Path::new("/bin/dd")));
-    let disk = s.add_disk("bench", 256 << 20, false).expect("disk");
+    let disk = s.add_disk("bench", 256 << 20, false, false).expect("disk");
     let dev = disk.device.display().to_string();
     println!("| op | bs | bytes | dd MiB/s | probe (zero) MiB/s | ratio | probe (stamp) MiB/s |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
@@ -244,7 +243,7 @@ fn targets_compared() {
     );
     let kdir = dmbench::vm::kernel::find_cached().expect("kernel").tree();
     let mut s = session(None);
-    let disk = s.add_disk("bench", 128 << 20, false).expect("disk");
+    let disk = s.add_disk("bench", 128 << 20, false, false).expect("disk");
     let sectors = disk.sectors();
     let line = |target: &str, params: String| {
         vec![TableLine {
@@ -276,7 +275,7 @@ fn targets_compared() {
         let built =
             dmbench::kbuild::build(&repo().join(dir), &kdir, &mut |_| {}).expect("module builds");
         s.register_module(&built.name, &built.path);
-        s.load_module("basic_target").expect("load");
+        s.load_module("basic_target", "").expect("load");
         s.create_device(
             "bt",
             &line("basic_target", format!("{} 0", disk.device.display())),

@@ -32,6 +32,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE.json", requires = "headless")]
     pub report: Option<PathBuf>,
 
+    /// Where a lab's `build.source` paths resolve (default: the nearest
+    /// folder above the lab that holds kmod/, else the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
     #[command(flatten)]
     pub target: TargetArgs,
 }

@@ -77,6 +77,7 @@ pub fn run_front_end(run: RunArgs) -> Result<bool> {
         return crate::lab::runner::run(crate::lab::runner::RunOptions {
             lab,
             report: run.report,
+            root: run.root,
             target: run.target,
         });
     }
@@ -91,24 +92,17 @@ fn run_tui(run: RunArgs) -> Result<bool> {
     let mut notes = Vec::new();
     let placement = frontend::choose_placement(&run.target, &mut |l| notes.push(l.to_string()));
     for note in &notes {
-        eprintln!("dmbench: {note}");
+        crate::output::error_line(&format!("dmbench: {note}"));
     }
     let kdir = frontend::module_kdir(placement, &run.target);
     if placement == Placement::Vm {
         // Fail before the screen is taken when there is nothing to boot.
         frontend::vm_config(&run.target)?;
     }
-    let project_root = match &run.lab {
-        Some(lab) => crate::lab::runner::project_root(lab),
-        None => std::env::current_dir()?,
-    };
     let options = crate::tui::TuiOptions {
-        project_root,
+        roots: crate::lab::roots::SourceRoots::new(run.lab.as_deref(), run.root.as_deref()),
         kdir,
-        executor: match placement {
-            Placement::Vm => "vm".into(),
-            Placement::Local => "local".into(),
-        },
+        executor: placement,
         ..Default::default()
     };
     let target = run.target.clone();

@@ -6,17 +6,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::cli::TargetArgs;
+pub use crate::exec::Placement;
 use crate::exec::local::LocalExecutor;
 use crate::exec::{EventSink, Executor};
 use crate::session::{Session, SessionOptions, ledger};
 use crate::vm::{VmConfig, VmExecutor};
-
-/// Where the session's resources live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Placement {
-    Local,
-    Vm,
-}
 
 /// Why this host cannot run device-mapper itself, if it cannot.
 pub fn host_dm_unavailable() -> Option<String> {
@@ -100,14 +94,13 @@ pub fn open_session(
     target: &TargetArgs,
     events: EventSink,
 ) -> Result<Session> {
-    let exec = open_executor(placement, target, events.clone())?;
     let work_dir = match placement {
         // Guest tmpfs: sparse files cost only what is written.
         Placement::Vm => PathBuf::from("/run/dmbench"),
         Placement::Local => PathBuf::from("/var/tmp/dmbench"),
     };
-    Session::start(
-        exec,
+    Session::open(
+        |sink| open_executor(placement, target, sink),
         events,
         SessionOptions {
             work_dir,

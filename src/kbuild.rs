@@ -73,6 +73,15 @@ pub struct BuiltModule {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Builds a kmod source against a kernel tree, reporting output lines:
+/// [`build`] in real use, a stand-in in UI tests.
+pub type Builder =
+    std::sync::Arc<dyn Fn(&Path, &Path, &mut dyn FnMut(&str)) -> Result<BuiltModule> + Send + Sync>;
+
+pub fn default_builder() -> Builder {
+    std::sync::Arc::new(build)
+}
+
 /// The host's own kernel build tree, used when no lab kernel is given.
 pub fn host_kdir() -> PathBuf {
     let release = nix::sys::utsname::uname()

@@ -8,6 +8,7 @@ pub mod exec;
 pub mod frontend;
 pub mod kbuild;
 pub mod lab;
+pub mod output;
 pub mod session;
 pub mod signals;
 pub mod table;

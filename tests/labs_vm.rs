@@ -180,9 +180,8 @@ fn malformed_tables_are_refused_with_reasons_and_leave_nothing() {
     let Some(config) = common::vm_config() else {
         return;
     };
-    let vm = VmExecutor::boot(config, discard_events()).expect("boot");
-    let mut s = Session::start(
-        Box::new(vm),
+    let mut s = Session::open(
+        |sink| Ok(Box::new(VmExecutor::boot(config, sink)?)),
         discard_events(),
         SessionOptions {
             work_dir: "/run/dmbench".into(),
@@ -190,8 +189,8 @@ fn malformed_tables_are_refused_with_reasons_and_leave_nothing() {
         },
     )
     .expect("session");
-    let a = s.add_disk("a", 8 << 20, false).expect("disk a");
-    let b = s.add_disk("b", 8 << 20, false).expect("disk b");
+    let a = s.add_disk("a", 8 << 20, false, false).expect("disk a");
+    let b = s.add_disk("b", 8 << 20, false, false).expect("disk b");
     let (a, b) = (
         a.device.display().to_string(),
         b.device.display().to_string(),

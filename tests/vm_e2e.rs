@@ -13,10 +13,9 @@ use dmbench::vm::VmExecutor;
 
 fn start_session(events: dmbench::exec::EventSink) -> Option<Session> {
     let config = common::vm_config()?;
-    let vm = VmExecutor::boot(config, events.clone()).expect("the sandbox VM boots");
     Some(
-        Session::start(
-            Box::new(vm),
+        Session::open(
+            |sink| Ok(Box::new(VmExecutor::boot(config, sink)?)),
             events,
             SessionOptions {
                 work_dir: "/run/dmbench".into(),
@@ -48,7 +47,9 @@ fn linear_device_write_read_table_and_teardown_leave_nothing() {
         return;
     };
     assert!(s.kernel_release().starts_with('7') || s.kernel_release().starts_with('6'));
-    let disk = s.add_disk("disk1", 20000 * 512, false).expect("disk");
+    let disk = s
+        .add_disk("disk1", 20000 * 512, false, false)
+        .expect("disk");
     let table = vec![TableLine {
         start: 0,
         length: 20000,
@@ -149,7 +150,7 @@ fn a_device_too_small_for_the_table_is_refused_by_the_kernel_with_its_words() {
     let Some(mut s) = start_session(discard_events()) else {
         return;
     };
-    let disk = s.add_disk("small", 16 * 512, false).expect("disk");
+    let disk = s.add_disk("small", 16 * 512, false, false).expect("disk");
     let table = vec![TableLine {
         start: 0,
         length: 20000,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::protocol::*;
-use super::{Canceller, EventSink, Executor};
+use super::{Canceller, EventSink, Executor, Placement};
 
 #[derive(Default)]
 struct FakeDevice {
@@ -183,8 +183,9 @@ impl Executor for FakeExecutor {
         Arc::new(|| {})
     }
 
-    fn kind(&self) -> &'static str {
-        "fake"
+    fn kind(&self) -> Placement {
+        // The UI stand-in plays the default, the sandbox VM.
+        Placement::Vm
     }
 }
 
@@ -194,7 +195,7 @@ impl FakeExecutor {
             Request::Hello { .. } => Ok(Response::Hello {
                 version: PROTOCOL_VERSION,
                 kernel_release: "7.3.4-fake".into(),
-                executor: "fake".into(),
+                executor: Placement::Vm,
             }),
             Request::LoadModule { name, image, .. } => {
                 if self.modules.contains_key(&name) {

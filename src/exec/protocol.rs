@@ -80,7 +80,7 @@ pub enum Request {
         name: String,
         table: Vec<TableLine>,
     },
-    /// Remove with retry; `deferred` falls back to deferred removal.
+    /// Remove; with `deferred`, a device still open goes when it is closed.
     DmRemove {
         name: String,
         deferred: bool,
@@ -135,6 +135,43 @@ pub enum Request {
     Shutdown,
 }
 
+impl Request {
+    /// The request's name, as on the wire (`dm_create`, `probe`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Hello { .. } => "hello",
+            Request::LoadModule { .. } => "load_module",
+            Request::UnloadModule { .. } => "unload_module",
+            Request::ListModules => "list_modules",
+            Request::CreateBacking { .. } => "create_backing",
+            Request::RemoveBacking { .. } => "remove_backing",
+            Request::AttachLoop { .. } => "attach_loop",
+            Request::DetachLoop { .. } => "detach_loop",
+            Request::DmCreate { .. } => "dm_create",
+            Request::DmLoad { .. } => "dm_load",
+            Request::DmSuspend { .. } => "dm_suspend",
+            Request::DmResume { .. } => "dm_resume",
+            Request::DmReload { .. } => "dm_reload",
+            Request::DmRemove { .. } => "dm_remove",
+            Request::DmInfo { .. } => "dm_info",
+            Request::DmTable { .. } => "dm_table",
+            Request::DmStatus { .. } => "dm_status",
+            Request::DmMessage { .. } => "dm_message",
+            Request::DmList => "dm_list",
+            Request::DmTargetVersions => "dm_target_versions",
+            Request::Probe(_) => "probe",
+            Request::Cancel => "cancel",
+            Request::BlockStats { .. } => "block_stats",
+            Request::SystemInfo => "system_info",
+            Request::Stat { .. } => "stat",
+            Request::Inventory { .. } => "inventory",
+            Request::CrashGuest => "crash_guest",
+            Request::RunCommand { .. } => "run_command",
+            Request::Shutdown => "shutdown",
+        }
+    }
+}
+
 /// One row of a mapping table as the kernel sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableLine {
@@ -151,8 +188,7 @@ pub enum Response {
     Hello {
         version: u32,
         kernel_release: String,
-        /// "local" or "vm"
-        executor: String,
+        executor: super::Placement,
     },
     Done,
     Modules {

@@ -202,6 +202,50 @@ impl StepKind {
     }
 }
 
+impl StepKind {
+    /// One line naming the step, as progress lines and the Lab pane show it.
+    pub fn label(&self) -> String {
+        match self {
+            StepKind::Build { source } => format!("build {}", source.display()),
+            StepKind::Load { module, .. } => format!("load {module}"),
+            StepKind::Disk {
+                name, size_bytes, ..
+            } => format!("disk {name} {}", crate::units::format_size(*size_bytes)),
+            StepKind::Create { name, table } => {
+                let n = table.table.segments.len();
+                format!(
+                    "create {name} ({n} segment{})",
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+            StepKind::Write(w) => format!(
+                "write {} bs={} seek={} count={}",
+                w.device.name(),
+                w.bs,
+                w.seek,
+                w.count.map_or("all".into(), |c| c.to_string())
+            ),
+            StepKind::Read(r) => format!(
+                "read {} bs={} skip={} count={}",
+                r.device.name(),
+                r.bs,
+                r.skip,
+                r.count.map_or("all".into(), |c| c.to_string())
+            ),
+            StepKind::Message { device, text, .. } => format!("message {device} '{text}'"),
+            StepKind::Unload { module } => format!("unload {module}"),
+            StepKind::Detach { disk } => format!("detach {disk}"),
+            StepKind::Status { device }
+            | StepKind::Table { device }
+            | StepKind::Info { device }
+            | StepKind::Suspend { device }
+            | StepKind::Resume { device }
+            | StepKind::Reload { device, .. }
+            | StepKind::Remove { device } => format!("{} {device}", self.name()),
+        }
+    }
+}
+
 /// Reads and checks a lab file; `file` names it in messages.
 pub fn load_lab(path: &Path) -> Result<Lab, LabErrors> {
     let file = path.display().to_string();

@@ -2,45 +2,23 @@
 
 use serde::Serialize;
 
+use super::engine::StepRecord;
+use crate::exec::Placement;
 use crate::exec::protocol::{Latency, ProbeResult};
+use crate::session::TeardownReport;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub lab: String,
     pub title: String,
-    pub executor: String,
+    pub executor: Placement,
     pub kernel: String,
     pub passed: bool,
-    pub steps: Vec<StepReport>,
+    pub steps: Vec<StepRecord>,
     pub teardown: Vec<TeardownEntry>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Passed,
-    Failed,
-    /// Not run because an earlier step failed or the run was interrupted.
-    Skipped,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StepReport {
-    pub index: usize,
-    pub kind: String,
-    /// Line of the step in the lab file.
-    pub line: usize,
-    pub duration_ms: f64,
-    pub outcome: Outcome,
-    /// Kernel-log lines logged while the step ran.
-    pub kmsg: Vec<String>,
-    /// status/table/info/message output.
-    pub output: Vec<String>,
-    pub probe: Option<ProbeFigures>,
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProbeFigures {
     pub bytes: u64,
     pub mib_per_s: f64,
@@ -81,8 +59,36 @@ impl ProbeFigures {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TeardownOutcome {
+    Removed,
+    Failed,
+    /// It lived in a sandbox VM that is gone: nothing to remove.
+    Moot,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TeardownEntry {
     pub resource: String,
+    pub outcome: TeardownOutcome,
     pub error: Option<String>,
+}
+
+impl TeardownEntry {
+    pub fn all(report: &TeardownReport) -> Vec<TeardownEntry> {
+        report
+            .steps
+            .iter()
+            .map(|s| TeardownEntry {
+                resource: s.resource.clone(),
+                outcome: match (&s.error, s.moot) {
+                    (Some(_), _) => TeardownOutcome::Failed,
+                    (None, true) => TeardownOutcome::Moot,
+                    (None, false) => TeardownOutcome::Removed,
+                },
+                error: s.error.clone(),
+            })
+            .collect()
+    }
 }

@@ -6,25 +6,42 @@
 //! create is changed, removed or written to; teardown removes everything in
 //! reverse order and reports each step.
 
+mod block_map;
+mod error;
+mod kernel_log;
 pub mod ledger;
-mod resolve;
 pub mod teardown;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
-
 use crate::exec::protocol::{
     BlockStat, DmInfo, ModuleInfo, ProbeOp, ProbeResult, ProbeSpec, Request, Response, TableLine,
     TargetVersion,
 };
-use crate::exec::{Canceller, ErrorKind, Event, EventSink, ExecError, Executor};
+use crate::exec::{Canceller, ErrorKind, Event, EventSink, Executor, Placement};
+use crate::table::DevT;
+pub use block_map::BlockDeviceMap;
+pub use error::SessionError;
+pub use kernel_log::KernelLog;
 use ledger::{Ledger, Resource};
 pub use teardown::{TeardownReport, TeardownStep};
 
+/// Takes the one answer a request must have apart; any other answer is
+/// handed back (boxed: answers are large) for `Session::ask` to report.
+macro_rules! answer {
+    ($shape:pat => $value:expr) => {
+        |response| match response {
+            $shape => Ok($value),
+            other => Err(Box::new(other)),
+        }
+    };
+}
+
 /// DM UUIDs of session devices start with this, the way LVM's start "LVM-".
 pub const UUID_PREFIX: &str = "DMBENCH-";
+
+pub type SessionResult<T> = Result<T, SessionError>;
 
 pub struct SessionOptions {
     /// Directory for backing files, on the executor's side.
@@ -49,8 +66,8 @@ impl Disk {
         file_name(&self.device)
     }
 
-    pub fn dev_t(&self) -> String {
-        format!("{}:{}", self.major, self.minor)
+    pub fn dev_t(&self) -> DevT {
+        DevT::new(self.major, self.minor)
     }
 
     pub fn sectors(&self) -> u64 {
@@ -77,6 +94,10 @@ impl Device {
         format!("dm-{}", self.minor)
     }
 
+    pub fn dev_t(&self) -> DevT {
+        DevT::new(self.major, self.minor)
+    }
+
     pub fn sectors(&self) -> u64 {
         self.table
             .iter()
@@ -101,6 +122,14 @@ pub enum ProbeTarget {
     Disk(String),
 }
 
+impl ProbeTarget {
+    pub fn name(&self) -> &str {
+        match self {
+            ProbeTarget::Device(name) | ProbeTarget::Disk(name) => name,
+        }
+    }
+}
+
 /// A probe as a user asks for it, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeRequest {
@@ -119,6 +148,7 @@ pub struct ProbeRequest {
 pub struct Session {
     exec: Box<dyn Executor>,
     events: EventSink,
+    kernel_log: KernelLog,
     ledger: Ledger,
     id: String,
     work_dir: PathBuf,
@@ -127,31 +157,52 @@ pub struct Session {
     disks: BTreeMap<String, Disk>,
     devices: BTreeMap<String, Device>,
     modules: BTreeMap<String, Module>,
+    /// Set when the sandbox VM died: the headline of why. Everything the
+    /// session created lived in it and went with it.
+    guest_gone: Option<String>,
     torn_down: bool,
 }
 
 impl Session {
-    /// Handshakes with the executor and opens a ledger.
-    pub fn start(
-        mut exec: Box<dyn Executor>,
+    /// Opens an executor with an event sink that also feeds the session's
+    /// kernel-log journal (which lab steps are judged on), handshakes and
+    /// opens a ledger.
+    pub fn open(
+        open_executor: impl FnOnce(EventSink) -> anyhow::Result<Box<dyn Executor>>,
         events: EventSink,
         options: SessionOptions,
-    ) -> Result<Session> {
+    ) -> anyhow::Result<Session> {
+        let kernel_log = KernelLog::new();
+        let sink = kernel_log.tee(events);
+        let exec = open_executor(sink.clone())?;
+        Session::start(exec, kernel_log, sink, options)
+    }
+
+    /// Handshakes with an executor already open; its events should pass
+    /// through `kernel_log.tee(..)` for lab steps to see kernel lines.
+    pub fn start(
+        mut exec: Box<dyn Executor>,
+        kernel_log: KernelLog,
+        events: EventSink,
+        options: SessionOptions,
+    ) -> anyhow::Result<Session> {
         let kernel_release = match exec.call(Request::Hello {
             version: crate::exec::protocol::PROTOCOL_VERSION,
         })? {
             Response::Hello { kernel_release, .. } => kernel_release,
-            other => bail!("unexpected handshake answer: {other:?}"),
+            other => anyhow::bail!("unexpected handshake answer: {other:?}"),
         };
         let id = new_session_id();
+        let kind = exec.kind().as_str();
         let ledger = match &options.ledger_dir {
-            Some(dir) => Ledger::persistent(dir, &id, exec.kind())?,
-            None => Ledger::in_memory(&id, exec.kind()),
+            Some(dir) => Ledger::persistent(dir, &id, kind)?,
+            None => Ledger::in_memory(&id, kind),
         };
         let work_dir = options.work_dir.join(&id);
         let session = Session {
             exec,
             events,
+            kernel_log,
             ledger,
             id,
             work_dir,
@@ -160,6 +211,7 @@ impl Session {
             disks: BTreeMap::new(),
             devices: BTreeMap::new(),
             modules: BTreeMap::new(),
+            guest_gone: None,
             torn_down: false,
         };
         session.action(format!(
@@ -175,12 +227,22 @@ impl Session {
         &self.id
     }
 
-    pub fn executor_kind(&self) -> &'static str {
+    pub fn placement(&self) -> Placement {
         self.exec.kind()
     }
 
     pub fn kernel_release(&self) -> &str {
         &self.kernel_release
+    }
+
+    /// Kernel-log records as they arrive; `mark` + `since` give a step's.
+    pub fn kernel_log(&self) -> &KernelLog {
+        &self.kernel_log
+    }
+
+    /// Why the sandbox VM is gone, once it is.
+    pub fn guest_gone(&self) -> Option<&str> {
+        self.guest_gone.as_deref()
     }
 
     pub fn disks(&self) -> impl Iterator<Item = &Disk> {
@@ -203,12 +265,13 @@ impl Session {
         self.modules.values()
     }
 
-    pub fn ledger(&self) -> &Ledger {
-        &self.ledger
-    }
-
     pub fn canceller(&self) -> Canceller {
         self.exec.canceller()
+    }
+
+    /// The session's disks and devices by every name a table may use.
+    pub fn block_map(&self) -> BlockDeviceMap {
+        BlockDeviceMap::new(self.disks.values(), self.devices.values())
     }
 
     /// UUID for a session device: prefix, session id, name.
@@ -220,63 +283,102 @@ impl Session {
         (self.events)(Event::Action { text });
     }
 
-    fn call(&mut self, request: Request) -> Result<Response, ExecError> {
-        self.exec.call(request)
+    /// One request; a dead guest is reported once, by the call that found
+    /// it dead, and every later call says only that it is gone.
+    fn call(&mut self, request: Request) -> Result<Response, SessionError> {
+        let name = request.name();
+        self.call_in(request, || name.replace('_', " "))
+    }
+
+    fn call_in(
+        &mut self,
+        request: Request,
+        context: impl FnOnce() -> String,
+    ) -> Result<Response, SessionError> {
+        if let Some(why) = &self.guest_gone {
+            return Err(SessionError::GuestGone(why.clone()));
+        }
+        self.exec.call(request).map_err(|e| {
+            if e.kind == ErrorKind::GuestDied {
+                self.guest_gone = Some(headline(&e.message));
+            }
+            SessionError::exec(context(), e)
+        })
+    }
+
+    /// A request whose answer must have one shape: `pick` takes it apart
+    /// or hands it back, which becomes an `UnexpectedAnswer` error.
+    fn ask<T>(
+        &mut self,
+        request: Request,
+        context: impl FnOnce() -> String,
+        pick: impl FnOnce(Response) -> Result<T, Box<Response>>,
+    ) -> Result<T, SessionError> {
+        let name = request.name();
+        let answer = self.call_in(request, context)?;
+        pick(answer).map_err(|other| SessionError::UnexpectedAnswer {
+            request: name,
+            answer: format!("{other:?}"),
+        })
+    }
+
+    fn record(&mut self, resource: Resource) -> Result<(), SessionError> {
+        self.ledger.record(resource).map_err(SessionError::ledger)
+    }
+
+    fn forget(&mut self, resource: &Resource) -> Result<(), SessionError> {
+        self.ledger.forget(resource).map_err(SessionError::ledger)
     }
 
     // ---- disks -------------------------------------------------------------
 
-    /// A sparse backing file of `size_bytes` and a loop device over it.
-    pub fn add_disk(&mut self, name: &str, size_bytes: u64, read_only: bool) -> Result<Disk> {
-        self.add_disk_with(name, size_bytes, read_only, false)
-    }
-
-    /// As `add_disk`, optionally with the loop device doing direct I/O to
-    /// its backing file.
-    pub fn add_disk_with(
+    /// A sparse backing file of `size_bytes` and a loop device over it,
+    /// optionally read-only or doing direct I/O to its backing file.
+    pub fn add_disk(
         &mut self,
         name: &str,
         size_bytes: u64,
         read_only: bool,
         direct_io: bool,
-    ) -> Result<Disk> {
+    ) -> SessionResult<Disk> {
         validate_name("disk", name)?;
         if self.disks.contains_key(name) {
-            bail!("disk '{name}' already exists in this session");
+            return Err(SessionError::refused(format!(
+                "disk '{name}' already exists in this session"
+            )));
         }
         if size_bytes == 0 || !size_bytes.is_multiple_of(crate::units::SECTOR) {
-            bail!("disk '{name}': size {size_bytes} B is not a positive multiple of 512");
+            return Err(SessionError::refused(format!(
+                "disk '{name}': size {size_bytes} B is not a positive multiple of 512"
+            )));
         }
         if !self.work_dir_created {
-            self.ledger.record(Resource::WorkDir {
+            self.record(Resource::WorkDir {
                 path: self.work_dir.clone(),
             })?;
             self.work_dir_created = true;
         }
         let backing = self.work_dir.join(format!("{name}.img"));
-        self.call(Request::CreateBacking {
-            path: backing.clone(),
-            size_bytes,
-        })
-        .with_context(|| format!("disk '{name}': creating {}", backing.display()))?;
-        self.ledger.record(Resource::BackingFile {
+        self.call_in(
+            Request::CreateBacking {
+                path: backing.clone(),
+                size_bytes,
+            },
+            || format!("disk '{name}': creating {}", backing.display()),
+        )?;
+        self.record(Resource::BackingFile {
             path: backing.clone(),
         })?;
-        let attached = self.call(Request::AttachLoop {
-            backing: backing.clone(),
-            read_only,
-            direct_io,
-        });
-        let (device, major, minor) = match attached {
-            Ok(Response::Loop {
-                device,
-                major,
-                minor,
-            }) => (device, major, minor),
-            Ok(other) => bail!("unexpected answer to attach: {other:?}"),
-            Err(e) => return Err(anyhow!(e).context(format!("disk '{name}': attaching loop"))),
-        };
-        self.ledger.record(Resource::LoopDevice {
+        let (device, major, minor) = self.ask(
+            Request::AttachLoop {
+                backing: backing.clone(),
+                read_only,
+                direct_io,
+            },
+            || format!("disk '{name}': attaching loop"),
+            answer!(Response::Loop { device, major, minor, } => (device, major, minor)),
+        )?;
+        self.record(Resource::LoopDevice {
             device: device.clone(),
             backing: backing.clone(),
         })?;
@@ -299,37 +401,41 @@ impl Session {
     }
 
     /// Detaches a disk's loop device and removes its backing file.
-    pub fn detach_disk(&mut self, name: &str) -> Result<()> {
-        let disk = self
-            .disks
-            .get(name)
-            .cloned()
-            .ok_or_else(|| anyhow!("no disk '{name}' in this session"))?;
+    pub fn detach_disk(&mut self, name: &str) -> SessionResult<()> {
+        let disk =
+            self.disks.get(name).cloned().ok_or_else(|| {
+                SessionError::refused(format!("no disk '{name}' in this session"))
+            })?;
+        let map = self.block_map();
         let users: Vec<&str> = self
             .devices
             .values()
-            .filter(|d| table_mentions(&d.table, &disk))
+            .filter(|d| map.table_uses(&d.table, disk.dev_t()))
             .map(|d| d.name.as_str())
             .collect();
         if !users.is_empty() {
-            bail!(
+            return Err(SessionError::refused(format!(
                 "disk '{name}' is used by DM device(s) {}: remove them first",
                 users.join(", ")
-            );
+            )));
         }
-        self.call(Request::DetachLoop {
-            device: disk.device.clone(),
-        })
-        .with_context(|| format!("disk '{name}': detaching {}", disk.device.display()))?;
-        self.ledger.forget(&Resource::LoopDevice {
+        self.call_in(
+            Request::DetachLoop {
+                device: disk.device.clone(),
+            },
+            || format!("disk '{name}': detaching {}", disk.device.display()),
+        )?;
+        self.forget(&Resource::LoopDevice {
             device: disk.device.clone(),
             backing: disk.backing.clone(),
         })?;
-        self.call(Request::RemoveBacking {
-            path: disk.backing.clone(),
-        })
-        .with_context(|| format!("disk '{name}': removing {}", disk.backing.display()))?;
-        self.ledger.forget(&Resource::BackingFile {
+        self.call_in(
+            Request::RemoveBacking {
+                path: disk.backing.clone(),
+            },
+            || format!("disk '{name}': removing {}", disk.backing.display()),
+        )?;
+        self.forget(&Resource::BackingFile {
             path: disk.backing.clone(),
         })?;
         self.disks.remove(name);
@@ -338,16 +444,17 @@ impl Session {
     }
 
     /// Live I/O counters of every session disk and device.
-    pub fn block_stats(&mut self) -> Result<Vec<BlockStat>> {
+    pub fn block_stats(&mut self) -> SessionResult<Vec<BlockStat>> {
         let mut names: Vec<String> = self.disks.values().map(Disk::kernel_name).collect();
         names.extend(self.devices.values().map(Device::kernel_name));
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        match self.call(Request::BlockStats { devices: names })? {
-            Response::BlockStats { stats } => Ok(stats),
-            other => bail!("unexpected answer to block stats: {other:?}"),
-        }
+        self.ask(
+            Request::BlockStats { devices: names },
+            || "reading block statistics".into(),
+            answer!(Response::BlockStats { stats } => stats),
+        )
     }
 
     // ---- modules -----------------------------------------------------------
@@ -362,38 +469,40 @@ impl Session {
         entry.image = Some(image.to_path_buf());
     }
 
-    pub fn load_module(&mut self, name: &str) -> Result<()> {
-        self.load_module_with(name, "")
-    }
-
     /// Loads a built module with insmod-style parameters.
-    pub fn load_module_with(&mut self, name: &str, params: &str) -> Result<()> {
+    pub fn load_module(&mut self, name: &str, params: &str) -> SessionResult<()> {
         let image_path = self
             .modules
             .get(name)
             .and_then(|m| m.image.clone())
             .ok_or_else(|| {
-                anyhow!("module '{name}' has not been built in this session: build it first")
+                SessionError::refused(format!(
+                    "module '{name}' has not been built in this session: build it first"
+                ))
             })?;
         if self.modules.get(name).is_some_and(|m| m.loaded) {
-            bail!("module '{name}' is already loaded by this session");
+            return Err(SessionError::refused(format!(
+                "module '{name}' is already loaded by this session"
+            )));
         }
         if let Some(other) = self.loaded_module_named(name)? {
-            bail!(
+            return Err(SessionError::refused(format!(
                 "a module named '{name}' is already loaded (not by this session, size {} B): \
                  unload it first (the C and Rust basic_target share one name)",
                 other.size
-            );
+            )));
         }
         let image = std::fs::read(&image_path)
-            .with_context(|| format!("reading {}", image_path.display()))?;
-        self.call(Request::LoadModule {
-            name: name.to_string(),
-            image,
-            params: params.to_string(),
-        })
-        .with_context(|| format!("loading module '{name}' from {}", image_path.display()))?;
-        self.ledger.record(Resource::Module {
+            .map_err(|e| SessionError::File(format!("reading {}: {e}", image_path.display())))?;
+        self.call_in(
+            Request::LoadModule {
+                name: name.to_string(),
+                image,
+                params: params.to_string(),
+            },
+            || format!("loading module '{name}' from {}", image_path.display()),
+        )?;
+        self.record(Resource::Module {
             name: name.to_string(),
         })?;
         if let Some(m) = self.modules.get_mut(name) {
@@ -403,34 +512,43 @@ impl Session {
         Ok(())
     }
 
-    fn loaded_module_named(&mut self, name: &str) -> Result<Option<ModuleInfo>> {
-        match self.call(Request::ListModules)? {
-            Response::Modules { modules } => Ok(modules.into_iter().find(|m| m.name == name)),
-            other => bail!("unexpected answer to list modules: {other:?}"),
-        }
+    fn loaded_module_named(&mut self, name: &str) -> SessionResult<Option<ModuleInfo>> {
+        self.ask(
+            Request::ListModules,
+            || "listing modules".into(),
+            answer!(Response::Modules { modules } => modules.into_iter().find(|m| m.name == name)),
+        )
     }
 
-    pub fn unload_module(&mut self, name: &str) -> Result<()> {
-        if !self.modules.get(name).is_some_and(|m| m.loaded) {
-            bail!("module '{name}' was not loaded by this session");
-        }
-        let users: Vec<&str> = self
-            .devices
+    /// Session devices whose tables use a target type (a module's).
+    pub fn devices_using_target(&self, target: &str) -> Vec<String> {
+        self.devices
             .values()
-            .filter(|d| d.table.iter().any(|l| l.target == name))
-            .map(|d| d.name.as_str())
-            .collect();
+            .filter(|d| d.table.iter().any(|l| l.target == target))
+            .map(|d| d.name.clone())
+            .collect()
+    }
+
+    pub fn unload_module(&mut self, name: &str) -> SessionResult<()> {
+        if !self.modules.get(name).is_some_and(|m| m.loaded) {
+            return Err(SessionError::refused(format!(
+                "module '{name}' was not loaded by this session"
+            )));
+        }
+        let users = self.devices_using_target(name);
         if !users.is_empty() {
-            bail!(
+            return Err(SessionError::refused(format!(
                 "module '{name}' is in use by DM device(s) {}: remove them first",
                 users.join(", ")
-            );
+            )));
         }
-        self.call(Request::UnloadModule {
-            name: name.to_string(),
-        })
-        .with_context(|| format!("unloading module '{name}'"))?;
-        self.ledger.forget(&Resource::Module {
+        self.call_in(
+            Request::UnloadModule {
+                name: name.to_string(),
+            },
+            || format!("unloading module '{name}'"),
+        )?;
+        self.forget(&Resource::Module {
             name: name.to_string(),
         })?;
         if let Some(m) = self.modules.get_mut(name) {
@@ -444,38 +562,69 @@ impl Session {
 
     /// `dmsetup create`, after validating the table against the session's
     /// devices; refuses a name that exists and is not this session's.
-    pub fn create_device(&mut self, name: &str, table: &[TableLine]) -> Result<Device> {
-        self.check_table(&crate::table::Table::from_lines(table))
-            .map_err(|e| e.context(format!("device '{name}'")))?;
-        self.create_device_unvalidated(name, table)
+    pub fn create_device(&mut self, name: &str, table: &[TableLine]) -> SessionResult<Device> {
+        self.block_map()
+            .check(&crate::table::Table::from_lines(table))
+            .map_err(|e| SessionError::refused(format!("device '{name}': {e}")))?;
+        if self.devices.contains_key(name) {
+            return Err(SessionError::refused(format!(
+                "DM device '{name}' already exists in this session"
+            )));
+        }
+        self.create(name, table)
     }
 
-    /// `dmsetup create` letting the kernel judge the table (labs that show a
-    /// refusal use this); ownership rules still apply.
-    pub fn create_device_unvalidated(&mut self, name: &str, table: &[TableLine]) -> Result<Device> {
+    /// `dmsetup create` letting the kernel judge the table and the name
+    /// (labs that teach a refusal use this): a second device of a name
+    /// this session already has goes to the kernel, which refuses it.
+    /// Ownership rules still apply.
+    pub fn create_device_unvalidated(
+        &mut self,
+        name: &str,
+        table: &[TableLine],
+    ) -> SessionResult<Device> {
+        self.create(name, table)
+    }
+
+    fn create(&mut self, name: &str, table: &[TableLine]) -> SessionResult<Device> {
         validate_name("device", name)?;
-        if self.devices.contains_key(name) {
-            bail!("DM device '{name}' already exists in this session");
-        }
-        if let Some(existing) = self.list_dm()?.into_iter().find(|d| d.name == name) {
-            bail!(
+        let ours = self.devices.contains_key(name);
+        if !ours && let Some(existing) = self.list_dm()?.into_iter().find(|d| d.name == name) {
+            return Err(SessionError::refused(format!(
                 "a DM device named '{name}' already exists and is not this session's \
                  (uuid '{}'): choose another name",
                 existing.uuid
-            );
+            )));
         }
         self.check_table_devices(name, table)?;
-        let uuid = self.uuid_for(name);
-        let info = match self.call(Request::DmCreate {
-            name: name.to_string(),
-            uuid: uuid.clone(),
-            table: table.to_vec(),
-        }) {
-            Ok(Response::Dm(info)) => info,
-            Ok(other) => bail!("unexpected answer to create: {other:?}"),
-            Err(e) => return Err(anyhow!(e).context(format!("creating DM device '{name}'"))),
+        // A second device of a name the session has must not carry the
+        // first one's UUID either: the kernel refuses the name, never the
+        // UUID, so the lesson shows the kernel's own reason.
+        let uuid = if ours {
+            format!("{}-again", self.uuid_for(name))
+        } else {
+            self.uuid_for(name)
         };
-        self.ledger.record(Resource::DmDevice {
+        let info = self.ask(
+            Request::DmCreate {
+                name: name.to_string(),
+                uuid: uuid.clone(),
+                table: table.to_vec(),
+            },
+            || format!("creating DM device '{name}'"),
+            answer!(Response::Dm(info) => info),
+        )?;
+        if ours {
+            // The kernel accepted a duplicate name: it never does, but if it
+            // did, the device must not be lost to teardown.
+            self.record(Resource::DmDevice {
+                name: name.to_string(),
+            })?;
+            return Err(SessionError::refused(format!(
+                "the kernel accepted a second DM device named '{name}'"
+            )));
+        }
+        self.record(Resource::DmDevice {
             name: name.to_string(),
         })?;
         let device = Device {
@@ -498,16 +647,19 @@ impl Session {
     }
 
     /// Suspend, load, resume; the live table stays if the kernel refuses.
-    pub fn reload_device(&mut self, name: &str, table: &[TableLine]) -> Result<()> {
+    pub fn reload_device(&mut self, name: &str, table: &[TableLine]) -> SessionResult<()> {
         self.own_device(name)?;
-        self.check_table(&crate::table::Table::from_lines(table))
-            .map_err(|e| e.context(format!("device '{name}'")))?;
+        self.block_map()
+            .check(&crate::table::Table::from_lines(table))
+            .map_err(|e| SessionError::refused(format!("device '{name}': {e}")))?;
         self.check_table_devices(name, table)?;
-        self.call(Request::DmReload {
-            name: name.to_string(),
-            table: table.to_vec(),
-        })
-        .map_err(|e| anyhow!(e).context(format!("reloading DM device '{name}'")))?;
+        self.call_in(
+            Request::DmReload {
+                name: name.to_string(),
+                table: table.to_vec(),
+            },
+            || format!("reloading DM device '{name}'"),
+        )?;
         if let Some(d) = self.devices.get_mut(name) {
             d.table = table.to_vec();
             d.suspended = false;
@@ -519,33 +671,15 @@ impl Session {
         Ok(())
     }
 
-    /// Loads a table into the inactive slot (takes effect on resume).
-    pub fn load_table(&mut self, name: &str, table: &[TableLine]) -> Result<()> {
-        self.own_device(name)?;
-        self.check_table_devices(name, table)?;
-        self.call(Request::DmLoad {
-            name: name.to_string(),
-            table: table.to_vec(),
-        })
-        .map_err(|e| anyhow!(e).context(format!("loading a table into '{name}'")))?;
-        if let Some(d) = self.devices.get_mut(name) {
-            d.table = table.to_vec();
-        }
-        self.action(format!(
-            "device {name}: table loaded (inactive until resume)"
-        ));
-        Ok(())
-    }
-
-    pub fn suspend_device(&mut self, name: &str) -> Result<()> {
+    pub fn suspend_device(&mut self, name: &str) -> SessionResult<()> {
         self.set_suspended(name, true)
     }
 
-    pub fn resume_device(&mut self, name: &str) -> Result<()> {
+    pub fn resume_device(&mut self, name: &str) -> SessionResult<()> {
         self.set_suspended(name, false)
     }
 
-    fn set_suspended(&mut self, name: &str, suspend: bool) -> Result<()> {
+    fn set_suspended(&mut self, name: &str, suspend: bool) -> SessionResult<()> {
         self.own_device(name)?;
         let (request, doing, done) = if suspend {
             (
@@ -560,8 +694,7 @@ impl Session {
                 "resumed",
             )
         };
-        self.call(request)
-            .map_err(|e| anyhow!(e).context(format!("{doing} '{name}'")))?;
+        self.call_in(request, || format!("{doing} '{name}'"))?;
         if let Some(d) = self.devices.get_mut(name) {
             d.suspended = suspend;
         }
@@ -569,14 +702,16 @@ impl Session {
         Ok(())
     }
 
-    pub fn remove_device(&mut self, name: &str) -> Result<()> {
+    pub fn remove_device(&mut self, name: &str) -> SessionResult<()> {
         self.own_device(name)?;
-        self.call(Request::DmRemove {
-            name: name.to_string(),
-            deferred: false,
-        })
-        .map_err(|e| anyhow!(e).context(format!("removing '{name}'")))?;
-        self.ledger.forget(&Resource::DmDevice {
+        self.call_in(
+            Request::DmRemove {
+                name: name.to_string(),
+                deferred: false,
+            },
+            || format!("removing '{name}'"),
+        )?;
+        self.forget(&Resource::DmDevice {
             name: name.to_string(),
         })?;
         self.devices.remove(name);
@@ -584,35 +719,38 @@ impl Session {
         Ok(())
     }
 
-    pub fn device_info(&mut self, name: &str) -> Result<DmInfo> {
+    pub fn device_info(&mut self, name: &str) -> SessionResult<DmInfo> {
         self.own_device(name)?;
-        match self.call(Request::DmInfo {
-            name: name.to_string(),
-        })? {
-            Response::Dm(info) => Ok(info),
-            other => bail!("unexpected answer to info: {other:?}"),
-        }
+        self.ask(
+            Request::DmInfo {
+                name: name.to_string(),
+            },
+            || format!("info of '{name}'"),
+            answer!(Response::Dm(info) => info),
+        )
     }
 
     /// The live table as the kernel reports it.
-    pub fn device_table(&mut self, name: &str) -> Result<Vec<TableLine>> {
+    pub fn device_table(&mut self, name: &str) -> SessionResult<Vec<TableLine>> {
         self.own_device(name)?;
-        match self.call(Request::DmTable {
-            name: name.to_string(),
-        })? {
-            Response::Table { lines, .. } => Ok(lines),
-            other => bail!("unexpected answer to table: {other:?}"),
-        }
+        self.ask(
+            Request::DmTable {
+                name: name.to_string(),
+            },
+            || format!("table of '{name}'"),
+            answer!(Response::Table { lines, .. } => lines),
+        )
     }
 
-    pub fn device_status(&mut self, name: &str) -> Result<Vec<TableLine>> {
+    pub fn device_status(&mut self, name: &str) -> SessionResult<Vec<TableLine>> {
         self.own_device(name)?;
-        match self.call(Request::DmStatus {
-            name: name.to_string(),
-        })? {
-            Response::Status { lines, .. } => Ok(lines),
-            other => bail!("unexpected answer to status: {other:?}"),
-        }
+        self.ask(
+            Request::DmStatus {
+                name: name.to_string(),
+            },
+            || format!("status of '{name}'"),
+            answer!(Response::Status { lines, .. } => lines),
+        )
     }
 
     pub fn message(
@@ -620,38 +758,42 @@ impl Session {
         name: &str,
         sector: Option<u64>,
         text: &str,
-    ) -> Result<Option<String>> {
+    ) -> SessionResult<Option<String>> {
         self.own_device(name)?;
-        let out = match self.call(Request::DmMessage {
-            name: name.to_string(),
-            sector,
-            text: text.to_string(),
-        }) {
-            Ok(Response::Message { output }) => output,
-            Ok(other) => bail!("unexpected answer to message: {other:?}"),
-            Err(e) => return Err(anyhow!(e).context(format!("message '{text}' to '{name}'"))),
-        };
+        let out = self.ask(
+            Request::DmMessage {
+                name: name.to_string(),
+                sector,
+                text: text.to_string(),
+            },
+            || format!("message '{text}' to '{name}'"),
+            answer!(Response::Message { output } => output),
+        )?;
         self.action(format!("device {name}: message '{text}'"));
         Ok(out)
     }
 
-    pub fn target_versions(&mut self) -> Result<Vec<TargetVersion>> {
-        match self.call(Request::DmTargetVersions)? {
-            Response::TargetVersions { targets } => Ok(targets),
-            other => bail!("unexpected answer to target versions: {other:?}"),
-        }
+    pub fn target_versions(&mut self) -> SessionResult<Vec<TargetVersion>> {
+        self.ask(
+            Request::DmTargetVersions,
+            || "listing target types".into(),
+            answer!(Response::TargetVersions { targets } => targets),
+        )
     }
 
-    fn list_dm(&mut self) -> Result<Vec<DmInfo>> {
-        match self.call(Request::DmList)? {
-            Response::DmDevices { devices } => Ok(devices),
-            other => bail!("unexpected answer to list: {other:?}"),
-        }
+    fn list_dm(&mut self) -> SessionResult<Vec<DmInfo>> {
+        self.ask(
+            Request::DmList,
+            || "listing DM devices".into(),
+            answer!(Response::DmDevices { devices } => devices),
+        )
     }
 
-    fn own_device(&self, name: &str) -> Result<&Device> {
+    fn own_device(&self, name: &str) -> SessionResult<&Device> {
         self.devices.get(name).ok_or_else(|| {
-            anyhow!("no DM device '{name}' in this session (it only touches its own devices)")
+            SessionError::refused(format!(
+                "no DM device '{name}' in this session (it only touches its own devices)"
+            ))
         })
     }
 
@@ -659,18 +801,19 @@ impl Session {
     /// or devices: the session never maps what it did not create. A path
     /// that names nothing at all is left for the kernel to refuse (labs show
     /// that refusal); it touches nobody's device.
-    fn check_table_devices(&mut self, name: &str, table: &[TableLine]) -> Result<()> {
+    fn check_table_devices(&mut self, name: &str, table: &[TableLine]) -> SessionResult<()> {
+        let map = self.block_map();
         for (i, line) in table.iter().enumerate() {
             for token in line.params.split_whitespace() {
                 if looks_like_block_device(token)
-                    && !self.is_own_block_device(token)
+                    && !map.contains(token)
                     && !self.names_nothing(token)
                 {
-                    bail!(
+                    return Err(SessionError::refused(format!(
                         "device '{name}', table line {}: '{token}' is not a disk or device of \
                          this session",
                         i + 1
-                    );
+                    )));
                 }
             }
         }
@@ -685,37 +828,26 @@ impl Session {
             )
     }
 
-    fn is_own_block_device(&self, token: &str) -> bool {
-        self.disks
-            .values()
-            .any(|d| d.device == Path::new(token) || d.dev_t() == token)
-            || self.devices.values().any(|d| {
-                d.path() == Path::new(token)
-                    || format!("/dev/{}", d.kernel_name()) == token
-                    || format!("{}:{}", d.major, d.minor) == token
-            })
-    }
-
     // ---- probes ------------------------------------------------------------
 
-    pub fn probe(&mut self, request: &ProbeRequest) -> Result<ProbeResult> {
+    pub fn probe(&mut self, request: &ProbeRequest) -> SessionResult<ProbeResult> {
         let (path, attribute, what) = match &request.target {
             ProbeTarget::Device(name) => {
                 let dev = self.own_device(name)?;
+                let map = self.block_map();
                 let mut attribute: Vec<String> = self
                     .disks
                     .values()
-                    .filter(|disk| table_mentions(&dev.table, disk))
+                    .filter(|disk| map.table_uses(&dev.table, disk.dev_t()))
                     .map(Disk::kernel_name)
                     .collect();
                 attribute.push(dev.kernel_name());
                 (dev.path(), attribute, format!("device {name}"))
             }
             ProbeTarget::Disk(name) => {
-                let disk = self
-                    .disks
-                    .get(name)
-                    .ok_or_else(|| anyhow!("no disk '{name}' in this session"))?;
+                let disk = self.disks.get(name).ok_or_else(|| {
+                    SessionError::refused(format!("no disk '{name}' in this session"))
+                })?;
                 (
                     disk.device.clone(),
                     vec![disk.kernel_name()],
@@ -735,11 +867,11 @@ impl Session {
             attribute,
             stamp_shift: request.stamp_shift,
         };
-        let result = match self.call(Request::Probe(spec)) {
-            Ok(Response::Probe(result)) => result,
-            Ok(other) => bail!("unexpected answer to probe: {other:?}"),
-            Err(e) => return Err(anyhow!(e).context(format!("probe of {what}"))),
-        };
+        let result = self.ask(
+            Request::Probe(spec),
+            || format!("probe of {what}"),
+            answer!(Response::Probe(result) => result),
+        )?;
         self.action(format!(
             "{} {what}: {} B in {:.3} ms, {:.1} MiB/s{}",
             match request.op {
@@ -768,36 +900,35 @@ impl Session {
 
     /// Runs a program in the sandbox VM (benchmarks compare against `dd`
     /// there); a local executor refuses.
-    pub fn run_command(&mut self, argv: Vec<String>) -> Result<Response> {
-        Ok(self.call(Request::RunCommand { argv })?)
-    }
-
-    /// Crashes the guest kernel (VM only), to exercise panic reporting.
-    pub fn crash_guest(&mut self) -> Result<(), ExecError> {
-        self.call(Request::CrashGuest).map(|_| ())
+    pub fn run_command(&mut self, argv: Vec<String>) -> SessionResult<Response> {
+        self.call(Request::RunCommand { argv })
     }
 
     /// Everything that exists now on the executor's side: DM devices, loop
     /// devices and the files in this session's work directory.
-    pub fn inventory(&mut self) -> Result<crate::exec::protocol::Response> {
+    pub fn inventory(&mut self) -> SessionResult<Response> {
         let dir = self.work_dir.clone();
-        Ok(self.call(Request::Inventory { dir })?)
-    }
-
-    pub fn work_dir(&self) -> &Path {
-        &self.work_dir
+        self.call(Request::Inventory { dir })
     }
 
     // ---- teardown ----------------------------------------------------------
 
     /// Removes everything the session created, newest first, and says what
-    /// happened to each resource. Safe to call twice.
+    /// happened to each resource. Safe to call twice. When the sandbox VM
+    /// died, everything lived in it: each resource is reported moot once,
+    /// no request is sent, and the ledger goes.
     pub fn teardown(&mut self) -> TeardownReport {
         if self.torn_down {
             return TeardownReport::default();
         }
         self.torn_down = true;
-        let report = teardown::unwind(&mut *self.exec, &mut self.ledger, &self.events);
+        let report = match &self.guest_gone {
+            Some(why) if self.exec.kind() == Placement::Vm => {
+                let why = why.clone();
+                teardown::moot(&mut self.ledger, &self.events, &why)
+            }
+            _ => teardown::unwind(&mut *self.exec, &mut self.ledger, &self.events),
+        };
         self.disks.clear();
         self.devices.clear();
         for m in self.modules.values_mut() {
@@ -819,30 +950,32 @@ impl Drop for Session {
         if !self.torn_down {
             let report = self.teardown();
             if !report.all_ok() {
-                eprintln!("dmbench: teardown left something behind:\n{report}");
+                crate::output::error_line(&format!(
+                    "dmbench: teardown left something behind:\n{report}"
+                ));
             }
         }
         let _ = self.exec.call(Request::Shutdown);
     }
 }
 
-/// A table names a disk when one of its tokens is the disk's path or dev_t.
-fn table_mentions(table: &[TableLine], disk: &Disk) -> bool {
-    let path = disk.device.to_string_lossy();
-    let dev_t = disk.dev_t();
-    table
-        .iter()
-        .any(|l| l.params.split_whitespace().any(|t| t == path || t == dev_t))
+/// The first line of a long error (a panic report), for "gone because".
+fn headline(message: &str) -> String {
+    let line = message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.ends_with(':'))
+        .unwrap_or(message)
+        .trim();
+    let mut text: String = line.chars().take(160).collect();
+    if line.chars().count() > 160 {
+        text.push('…');
+    }
+    text
 }
 
 fn looks_like_block_device(token: &str) -> bool {
-    token.starts_with("/dev/")
-        || token.split_once(':').is_some_and(|(a, b)| {
-            !a.is_empty()
-                && !b.is_empty()
-                && a.bytes().all(|c| c.is_ascii_digit())
-                && b.bytes().all(|c| c.is_ascii_digit())
-        })
+    token.starts_with("/dev/") || token.parse::<DevT>().is_ok()
 }
 
 fn file_name(path: &Path) -> String {
@@ -852,7 +985,7 @@ fn file_name(path: &Path) -> String {
 }
 
 /// Names become file and device names: keep them to a safe alphabet.
-pub fn validate_name(what: &str, name: &str) -> Result<()> {
+pub fn validate_name(what: &str, name: &str) -> SessionResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name
@@ -860,10 +993,10 @@ pub fn validate_name(what: &str, name: &str) -> Result<()> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
         && !name.starts_with('.');
     if !ok {
-        bail!(
+        return Err(SessionError::refused(format!(
             "{what} name '{name}' is not allowed: use 1-100 letters, digits, '_', '-' or '.', \
              not starting with '.'"
-        );
+        )));
     }
     Ok(())
 }
@@ -877,13 +1010,6 @@ fn new_session_id() -> String {
     let mixed = (nanos as u64) ^ ((std::process::id() as u64) << 40);
     let hash = mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
     format!("dmb{hash:08x}")
-}
-
-/// Whether an error chain carries an executor error of this kind.
-pub fn error_kind(err: &anyhow::Error) -> Option<ErrorKind> {
-    err.chain()
-        .find_map(|e| e.downcast_ref::<ExecError>())
-        .map(|e| e.kind)
 }
 
 #[cfg(test)]

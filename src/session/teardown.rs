@@ -10,13 +10,17 @@ use super::ledger::{Ledger, Resource};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeardownStep {
     pub resource: String,
-    /// None when removed; the reason otherwise.
+    /// None when removed (or moot); the reason otherwise.
     pub error: Option<String>,
+    /// Nothing to remove: it lived in a sandbox VM that is gone.
+    pub moot: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TeardownReport {
     pub steps: Vec<TeardownStep>,
+    /// Why the sandbox VM was gone, when it was: every step is moot.
+    pub vm_gone: Option<String>,
 }
 
 impl TeardownReport {
@@ -27,6 +31,9 @@ impl TeardownReport {
 
 impl fmt::Display for TeardownReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.vm_gone.is_some() {
+            return writeln!(f, "  {}", VM_GONE);
+        }
         for step in &self.steps {
             match &step.error {
                 None => writeln!(f, "  removed {}", step.resource)?,
@@ -35,6 +42,32 @@ impl fmt::Display for TeardownReport {
         }
         Ok(())
     }
+}
+
+/// What a teardown says, once, when the sandbox VM died.
+pub const VM_GONE: &str = "the sandbox VM is gone, and nothing was left inside it";
+
+/// The sandbox VM died and everything the ledger lists died with it: each
+/// resource is marked moot (no request is sent), and the ledger goes.
+pub fn moot(ledger: &mut Ledger, events: &EventSink, why: &str) -> TeardownReport {
+    let mut report = TeardownReport {
+        vm_gone: Some(why.to_string()),
+        ..Default::default()
+    };
+    let resources: Vec<Resource> = ledger.resources().iter().rev().cloned().collect();
+    for resource in resources {
+        let _ = ledger.forget(&resource);
+        report.steps.push(TeardownStep {
+            resource: resource.describe(),
+            error: None,
+            moot: true,
+        });
+    }
+    events(Event::Action {
+        text: format!("teardown: {VM_GONE}"),
+    });
+    let _ = ledger.close();
+    report
 }
 
 /// Removes every resource in `ledger`, newest first. A resource that cannot
@@ -59,6 +92,7 @@ pub fn unwind(exec: &mut dyn Executor, ledger: &mut Ledger, events: &EventSink) 
         report.steps.push(TeardownStep {
             resource: text,
             error: outcome.err(),
+            moot: false,
         });
     }
     let _ = ledger.close();
@@ -85,9 +119,8 @@ fn remove(exec: &mut dyn Executor, resource: &Resource) -> Result<(), String> {
     }
 }
 
-/// Plain removal first (the executor retries EBUSY); if something still
-/// holds the device open, fall back to deferred removal so it goes away
-/// when closed.
+/// Plain removal first; if something still holds the device open (EBUSY),
+/// fall back to deferred removal so it goes away when closed.
 fn remove_dm(exec: &mut dyn Executor, name: &str) -> Result<(), String> {
     match exec.call(Request::DmRemove {
         name: name.to_string(),

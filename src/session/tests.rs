@@ -19,10 +19,13 @@ fn session() -> (
             v.push(e);
         }
     });
-    let fake = FakeExecutor::new(sink.clone());
-    let live = fake.live_counter();
-    let s = Session::start(
-        Box::new(fake),
+    let mut live = None;
+    let s = Session::open(
+        |sink| {
+            let fake = FakeExecutor::new(sink);
+            live = Some(fake.live_counter());
+            Ok(Box::new(fake))
+        },
         sink,
         SessionOptions {
             work_dir: "/tmp/dmbench-test".into(),
@@ -30,7 +33,7 @@ fn session() -> (
         },
     )
     .expect("session starts");
-    (s, live, seen)
+    (s, live.expect("the fake executor was made"), seen)
 }
 
 fn linear(disk: &Disk, len: u64) -> Vec<TableLine> {
@@ -45,7 +48,9 @@ fn linear(disk: &Disk, len: u64) -> Vec<TableLine> {
 #[test]
 fn teardown_removes_everything_in_reverse_order() {
     let (mut s, live, _) = session();
-    let disk = s.add_disk("disk1", 20000 * 512, false).expect("disk");
+    let disk = s
+        .add_disk("disk1", 20000 * 512, false, false)
+        .expect("disk");
     s.create_device("dev1", &linear(&disk, 20000))
         .expect("create");
     assert!(live.load(Ordering::SeqCst) >= 3);
@@ -60,7 +65,7 @@ fn teardown_removes_everything_in_reverse_order() {
 #[test]
 fn device_uuid_carries_the_session_prefix() {
     let (mut s, _, _) = session();
-    let disk = s.add_disk("d", 1 << 20, false).expect("disk");
+    let disk = s.add_disk("d", 1 << 20, false, false).expect("disk");
     let dev = s.create_device("x", &linear(&disk, 2048)).expect("create");
     assert!(dev.uuid.starts_with(UUID_PREFIX));
     assert!(dev.uuid.contains(s.id()));
@@ -69,7 +74,7 @@ fn device_uuid_carries_the_session_prefix() {
 #[test]
 fn a_table_naming_a_foreign_device_is_refused_before_any_ioctl() {
     let (mut s, _, _) = session();
-    s.add_disk("d", 1 << 20, false).expect("disk");
+    s.add_disk("d", 1 << 20, false, false).expect("disk");
     let table = vec![TableLine {
         start: 0,
         length: 8,
@@ -103,8 +108,10 @@ fn modules_in_use_cannot_be_unloaded_and_probes_stay_in_the_session() {
     let (mut s, _, events) = session();
     let ko = tempfile::NamedTempFile::new().expect("tmp");
     s.register_module("basic_target", ko.path());
-    s.load_module("basic_target").expect("load");
-    let disk = s.add_disk("disk1", 20000 * 512, false).expect("disk");
+    s.load_module("basic_target", "").expect("load");
+    let disk = s
+        .add_disk("disk1", 20000 * 512, false, false)
+        .expect("disk");
     let table = vec![TableLine {
         start: 0,
         length: 20000,

@@ -6,10 +6,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::exec::Canceller;
 use crate::exec::protocol::{BlockStat, Event, ProbeResult, TableLine, TargetVersion};
+use crate::exec::{Canceller, Placement};
 use crate::kbuild::Diagnostic;
-use crate::session::{Device, Disk, Module, ProbeRequest, TeardownReport};
+use crate::lab::engine::StepRecord;
+use crate::session::{Device, Disk, Module, ProbeRequest, SessionError, TeardownReport};
 
 /// Identifies one command so its outcome can be matched to whoever asked
 /// (the busy indicator, a running lab step).
@@ -73,6 +74,11 @@ pub enum Command {
         text: String,
     },
     Probe(ProbeRequest),
+    /// Runs step `index` (0-based) of the lab through the step engine, as
+    /// the headless mode does.
+    RunLabStep {
+        index: usize,
+    },
     RefreshTargets,
     /// Table files are read and written on the worker so the UI thread
     /// never waits on a disk.
@@ -116,6 +122,7 @@ impl Command {
                     crate::exec::protocol::ProbeOp::Read => "read",
                 }
             ),
+            Command::RunLabStep { index } => format!("lab step {}", index + 1),
             Command::RefreshTargets => "listing targets".into(),
             Command::SaveTable { path, .. } => format!("saving {}", path.display()),
             Command::LoadTable { path } => format!("opening {}", path.display()),
@@ -136,7 +143,7 @@ pub struct Job {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
     pub id: String,
-    pub executor: String,
+    pub executor: Placement,
     pub kernel: String,
 }
 
@@ -156,6 +163,17 @@ pub struct BuiltInfo {
     pub path: PathBuf,
     pub duration: Duration,
     pub warnings: Vec<Diagnostic>,
+}
+
+impl From<&crate::kbuild::BuiltModule> for BuiltInfo {
+    fn from(built: &crate::kbuild::BuiltModule) -> Self {
+        BuiltInfo {
+            name: built.name.clone(),
+            path: built.path.clone(),
+            duration: built.duration,
+            warnings: built.warnings.clone(),
+        }
+    }
 }
 
 pub enum Update {
@@ -184,6 +202,11 @@ pub enum Update {
         request: ProbeRequest,
         result: ProbeResult,
     },
+    /// A lab step ran through the engine; the record is its verdict.
+    LabStep {
+        ticket: Ticket,
+        record: Box<StepRecord>,
+    },
     LiveTable {
         name: String,
         lines: Vec<TableLine>,
@@ -195,7 +218,7 @@ pub enum Update {
     /// A command is over; `Ok` carries its output or a summary line.
     Finished {
         ticket: Ticket,
-        result: Result<String, String>,
+        result: Result<String, SessionError>,
     },
     Synced(u64),
     TornDown(TeardownReport),

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::exec::Canceller;
 use crate::exec::protocol::{IoCounters, TargetVersion};
+use crate::exec::{Canceller, Placement};
 use crate::session::TeardownReport;
 
 use super::action::{Command, Job, SessionInfo, SessionState, Ticket};
@@ -117,8 +117,8 @@ pub struct StatView {
 
 pub struct App {
     pub phase: Phase,
-    /// "vm" or "local" until the session says; for the starting message.
-    pub executor_hint: String,
+    /// Where the session will run, for the starting message.
+    pub executor_hint: Placement,
     pub info: Option<SessionInfo>,
     pub state: SessionState,
     /// By kernel name ("loop0", "dm-1").
@@ -156,10 +156,10 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(project_root: PathBuf, sources: Vec<PathBuf>, executor_hint: &str) -> App {
+    pub fn new(project_root: PathBuf, sources: Vec<PathBuf>, executor_hint: Placement) -> App {
         App {
             phase: Phase::Starting,
-            executor_hint: executor_hint.to_string(),
+            executor_hint,
             info: None,
             state: SessionState::default(),
             stats: BTreeMap::new(),
@@ -298,13 +298,6 @@ impl App {
                 true
             }
             _ => false,
-        }
-    }
-
-    /// Periodic housekeeping (lab grace periods).
-    pub fn tick(&mut self, now: Instant) {
-        if let Some(lab) = &mut self.lab {
-            lab.tick(now);
         }
     }
 }

@@ -3,13 +3,9 @@
 //! against the session's disks and devices. Edits go through the table
 //! module's split/resize/delete/insert, which keep the table contiguous.
 
-use std::collections::BTreeMap;
-
 use crate::exec::protocol::TableLine;
-use crate::session::{Device, Disk};
-use crate::table::{
-    self, DevT, DeviceInfo, DeviceUse, Segment, Table, TableError, Validation, validate,
-};
+use crate::session::{BlockDeviceMap, Device, Disk};
+use crate::table::{self, DeviceUse, Segment, Table, TableError, Validation, validate};
 
 /// How the composer's table relates to a live device of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +44,7 @@ pub struct Composer {
     pub validation: Validation,
     /// Outcome of the last edit: (text, is_error).
     pub message: Option<(String, bool)>,
-    devices: BTreeMap<String, DeviceInfo>,
+    devices: BlockDeviceMap,
 }
 
 impl Composer {
@@ -60,7 +56,7 @@ impl Composer {
             cursor: 0,
             validation: Validation::default(),
             message: None,
-            devices: BTreeMap::new(),
+            devices: BlockDeviceMap::default(),
         };
         composer.revalidate();
         composer
@@ -69,25 +65,15 @@ impl Composer {
     /// Learns the session's disks and devices (for validation and the
     /// disk bars); called whenever the session state changes.
     pub fn set_session(&mut self, disks: &[Disk], devices: &[Device]) {
-        let mut map = BTreeMap::new();
-        for disk in disks {
-            let info = DeviceInfo::new(disk.sectors(), DevT::new(disk.major, disk.minor));
-            map.insert(disk.device.display().to_string(), info);
-            map.insert(disk.dev_t(), info);
-        }
-        for device in devices.iter().filter(|d| d.name != self.name) {
-            let info = DeviceInfo::new(device.sectors(), DevT::new(device.major, device.minor));
-            map.insert(device.path().display().to_string(), info);
-            map.insert(format!("/dev/{}", device.kernel_name()), info);
-            map.insert(format!("{}:{}", device.major, device.minor), info);
-        }
+        // The device being composed cannot map itself.
+        let map = BlockDeviceMap::new(disks, devices.iter().filter(|d| d.name != self.name));
         if map != self.devices {
             self.devices = map;
             self.revalidate();
         }
     }
 
-    pub fn resolver(&self) -> &BTreeMap<String, DeviceInfo> {
+    pub fn resolver(&self) -> &BlockDeviceMap {
         &self.devices
     }
 
@@ -294,7 +280,7 @@ impl Composer {
     /// Ranges of each disk the segments use, for the disk bars.
     pub fn disk_uses(&self, disk: &Disk) -> Vec<DiskUse> {
         let mut out = Vec::new();
-        let ours = DevT::new(disk.major, disk.minor);
+        let ours = disk.dev_t();
         for (index, segment) in self.table.segments.iter().enumerate() {
             let Ok(decoded) = segment.decode() else {
                 continue;
@@ -306,11 +292,7 @@ impl Composer {
                 ..
             } in decoded.uses
             {
-                let same = self
-                    .devices
-                    .get(&device)
-                    .and_then(|info| info.dev_t)
-                    .is_some_and(|d| d == ours);
+                let same = self.devices.dev_t(&device) == Some(ours);
                 if same {
                     out.push(DiskUse {
                         segment: index,

@@ -2,6 +2,7 @@
 //! Session over the fake executor; plus the flood behaviour of the events
 //! path.
 
+use crate::exec::Placement;
 use crate::exec::protocol::{Event, KmsgRecord, ProbeOp};
 use crate::lab::model::parse_lab;
 
@@ -268,9 +269,8 @@ output = "reads=\\d+"
 "#;
 
 pub(super) fn lab_harness() -> Harness {
-    let mut h = Harness::with_sources();
     let lab = parse_lab("basic.toml", BASIC_LAB).expect("the example lab parses");
-    h.app.lab = Some(LabView::from_lab(&lab));
+    let mut h = Harness::with_lab(lab);
     h.app.focus = PaneId::Lab;
     h
 }
@@ -324,7 +324,7 @@ fn a_failing_step_is_marked_and_stops_the_lab() {
 
 #[test]
 fn twenty_thousand_events_coalesce_into_one_frame() {
-    let mut app = App::new("/project".into(), Vec::new(), "vm");
+    let mut app = App::new("/project".into(), Vec::new(), Placement::Vm);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for i in 0..20_000u64 {
         // Every other line differs in more than digits, so half the flood
@@ -352,7 +352,7 @@ fn twenty_thousand_events_coalesce_into_one_frame() {
 
 #[test]
 fn a_flood_of_identical_lines_folds_into_one_entry() {
-    let mut app = App::new("/project".into(), Vec::new(), "vm");
+    let mut app = App::new("/project".into(), Vec::new(), Placement::Vm);
     for i in 0..20_000u64 {
         app.apply(Update::Event(Event::Kmsg(KmsgRecord {
             seq: i,
@@ -421,7 +421,7 @@ fn clicks_focus_panes_select_segments_and_rows() {
 
 #[test]
 fn quitting_while_the_session_starts_still_tears_down() {
-    let mut app = App::new("/project".into(), Vec::new(), "vm");
+    let mut app = App::new("/project".into(), Vec::new(), Placement::Vm);
     app.request_quit();
     assert_eq!(app.phase, Phase::Quitting);
     let mut h = Harness::start_with(app);

@@ -3,13 +3,14 @@
 //! Check marks come two ways. Guided: the user works with the other panes
 //! and the current step is ticked off as soon as the session shows it done
 //! (the disk exists, the probe ran and the kernel logged what the step
-//! expects). Driven: `n` runs the current step through the worker and
-//! checks its expectations, as the headless mode does.
+//! expects). Driven: `n` runs the current step through the step engine on
+//! the worker, which judges it exactly as the headless mode does; this
+//! pane only shows the record that comes back.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use crate::exec::protocol::ProbeOp;
+use crate::lab::engine::{Outcome, StepRecord};
 use crate::lab::model::{Lab, Step, StepKind};
 use crate::session::{Device, Disk, Module};
 
@@ -27,10 +28,6 @@ pub enum LabInput {
     },
 }
 
-/// Kernel lines a step may wait for after its command finished: the
-/// kernel log arrives on its own stream, possibly a little later.
-const KMSG_GRACE: Duration = Duration::from_secs(2);
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepState {
     Pending,
@@ -47,15 +44,14 @@ pub struct LabStep {
     pub state: StepState,
     /// Output of the step when it was run from here.
     pub output: Option<String>,
+    /// The engine's record when it was run from here.
+    pub record: Option<StepRecord>,
 }
 
 #[derive(Debug, Clone)]
 struct Running {
     index: usize,
     ticket: Ticket,
-    /// Set when the command finished but an expected kernel line has not
-    /// arrived yet.
-    waiting_since: Option<Instant>,
 }
 
 /// What the session looks like, for guided check marks.
@@ -90,11 +86,12 @@ impl LabView {
             lab.steps
                 .iter()
                 .map(|step| LabStep {
-                    label: step_label(&step.kind),
+                    label: step.kind.label(),
                     note: step.note.clone(),
                     step: Some(step.clone()),
                     state: StepState::Pending,
                     output: None,
+                    record: None,
                 })
                 .collect(),
         )
@@ -112,6 +109,7 @@ impl LabView {
                     step: None,
                     state: StepState::Pending,
                     output: None,
+                    record: None,
                 })
                 .collect(),
         )
@@ -159,24 +157,9 @@ impl LabView {
         let step = self.steps.get_mut(index)?;
         step.state = StepState::Running;
         step.output = None;
-        self.running = Some(Running {
-            index,
-            ticket,
-            waiting_since: None,
-        });
+        self.running = Some(Running { index, ticket });
         self.selected = index;
         Some(index)
-    }
-
-    /// A step that could not even be started (e.g. a placeholder names no
-    /// disk).
-    pub fn fail_current(&mut self, reason: String) {
-        if let Some(index) = self.current()
-            && let Some(step) = self.steps.get_mut(index)
-        {
-            step.state = StepState::Failed(reason);
-            self.selected = index;
-        }
     }
 
     pub fn kernel_line(&mut self, text: &str) {
@@ -197,64 +180,38 @@ impl LabView {
         self.probes.push((target.to_string(), op, ok));
     }
 
-    /// The outcome of the command a running step issued.
-    pub fn finished(&mut self, ticket: Ticket, result: &Result<String, String>, now: Instant) {
+    /// The engine's verdict on the step `ticket` ran.
+    pub fn record(&mut self, ticket: Ticket, record: StepRecord) {
         let Some(running) = self.running.clone() else {
             return;
         };
         if running.ticket != ticket {
             return;
         }
-        let Some(step) = self.steps.get_mut(running.index) else {
-            self.running = None;
-            return;
+        let outcome = match (&record.outcome, &record.error) {
+            (Outcome::Passed, _) => Ok(()),
+            (_, Some(reason)) => Err(reason.clone()),
+            (_, None) => Err("the step did not run".to_string()),
         };
-        step.output = Some(match result {
-            Ok(out) | Err(out) => out.clone(),
-        });
-        let verdict = step
-            .step
-            .as_ref()
-            .map_or(result.clone().map(|_| ()), |s| judge(s, result));
-        match verdict {
-            Err(reason) => self.settle(running.index, Err(reason)),
-            Ok(()) => {
-                if self.kmsg_missing(running.index) {
-                    self.running = Some(Running {
-                        waiting_since: Some(now),
-                        ..running
-                    });
-                } else {
-                    self.settle(running.index, Ok(()));
-                }
+        if let Some(step) = self.steps.get_mut(running.index) {
+            let mut output = record.output.join("\n");
+            if let Some(refusal) = &record.refusal {
+                output = refusal.clone();
             }
+            step.output = Some(output);
+            step.record = Some(record);
         }
+        self.settle(running.index, outcome);
     }
 
-    /// Gives late kernel lines their grace period; call on every tick.
-    pub fn tick(&mut self, now: Instant) {
-        let Some(Running {
-            index,
-            waiting_since: Some(since),
-            ..
-        }) = self.running
-        else {
-            return;
-        };
-        if !self.kmsg_missing(index) {
-            self.settle(index, Ok(()));
-        } else if now.duration_since(since) >= KMSG_GRACE {
-            let pattern = self.kmsg_pattern(index).unwrap_or_default();
-            self.settle(
-                index,
-                Err(format!("no kernel log line matched /{pattern}/")),
-            );
+    /// The command of a running step ended without a record (the worker
+    /// refused it); the step failed with that reason.
+    pub fn finished_without_record(&mut self, ticket: Ticket, error: &str) {
+        if let Some(running) = self.running.clone()
+            && running.ticket == ticket
+        {
+            self.settle(running.index, Err(error.to_string()));
         }
-    }
-
-    fn kmsg_pattern(&self, index: usize) -> Option<String> {
-        let step = self.steps.get(index)?.step.as_ref()?;
-        step.expect.kmsg.as_ref().map(|r| r.as_str().to_string())
     }
 
     fn kmsg_missing(&self, index: usize) -> bool {
@@ -356,76 +313,5 @@ impl LabView {
         {
             step.state = StepState::Pending;
         }
-    }
-}
-
-/// Whether a step's outcome meets its expectations (kernel lines aside).
-fn judge(step: &Step, result: &Result<String, String>) -> Result<(), String> {
-    let expect = &step.expect;
-    match result {
-        Ok(output) => {
-            if expect.expects_failure() {
-                return Err("expected a failure, but the step succeeded".into());
-            }
-            if let Some(regex) = &expect.output
-                && !regex.is_match(output)
-            {
-                return Err(format!(
-                    "output does not match /{}/: {output}",
-                    regex.as_str()
-                ));
-            }
-            Ok(())
-        }
-        Err(error) => match &expect.error {
-            Some(wanted) if wanted.matches(None, error) => Ok(()),
-            Some(_) => Err(format!("failed, but not as expected: {error}")),
-            None if !expect.ok => Ok(()),
-            None => Err(error.clone()),
-        },
-    }
-}
-
-/// One line per step, as the Lab pane lists them.
-pub fn step_label(kind: &StepKind) -> String {
-    match kind {
-        StepKind::Build { source } => format!("build {}", source.display()),
-        StepKind::Load { module, .. } => format!("load {module}"),
-        StepKind::Disk {
-            name, size_bytes, ..
-        } => format!("disk {name} {}", crate::units::format_size(*size_bytes)),
-        StepKind::Create { name, table } => format!(
-            "create {name} ({} segment{})",
-            table.table.segments.len(),
-            if table.table.segments.len() == 1 {
-                ""
-            } else {
-                "s"
-            }
-        ),
-        StepKind::Write(w) => format!(
-            "write {} bs={} seek={} count={}",
-            w.device.name(),
-            w.bs,
-            w.seek,
-            w.count.map_or("all".into(), |c| c.to_string())
-        ),
-        StepKind::Read(r) => format!(
-            "read {} bs={} skip={} count={}",
-            r.device.name(),
-            r.bs,
-            r.skip,
-            r.count.map_or("all".into(), |c| c.to_string())
-        ),
-        StepKind::Status { device } => format!("status {device}"),
-        StepKind::Table { device } => format!("table {device}"),
-        StepKind::Info { device } => format!("info {device}"),
-        StepKind::Message { device, text, .. } => format!("message {device} '{text}'"),
-        StepKind::Suspend { device } => format!("suspend {device}"),
-        StepKind::Resume { device } => format!("resume {device}"),
-        StepKind::Reload { device, .. } => format!("reload {device}"),
-        StepKind::Remove { device } => format!("remove {device}"),
-        StepKind::Unload { module } => format!("unload {module}"),
-        StepKind::Detach { disk } => format!("detach {disk}"),
     }
 }

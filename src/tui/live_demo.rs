@@ -25,9 +25,9 @@ fn interactive_fake_session() {
         std::fs::create_dir_all(root.join("kmod").join(lang)).expect("scratch project");
     }
     let options = TuiOptions {
-        project_root: root.clone(),
+        roots: crate::lab::roots::SourceRoots::fixed(root.clone()),
         kdir: Some(PathBuf::from("/kdir")),
-        executor: "vm".into(),
+        executor: crate::exec::Placement::Vm,
         stats_interval: Duration::from_secs(1),
         builder: Some(fake_builder(root.clone(), "basic_target")),
     };
@@ -35,9 +35,8 @@ fn interactive_fake_session() {
     let outcome = super::run(
         |events| {
             std::thread::sleep(Duration::from_millis(1500));
-            let exec = FakeExecutor::new(events.clone());
-            Session::start(
-                Box::new(exec),
+            Session::open(
+                |sink| Ok(Box::new(FakeExecutor::new(sink))),
                 events,
                 SessionOptions {
                     work_dir: std::env::temp_dir().join("dmbench-demo-work"),

@@ -34,6 +34,7 @@ pub mod probes;
 mod runloop;
 pub mod segment_form;
 pub mod terminal;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ui;
 mod updates;
@@ -47,20 +48,23 @@ mod live_demo;
 mod snapshot_tests;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::exec::EventSink;
+use crate::exec::{EventSink, Placement};
+use crate::kbuild::Builder;
+use crate::lab::engine::LabContext;
 use crate::lab::model::{Lab, StepKind};
+use crate::lab::roots::SourceRoots;
 use crate::session::{Session, TeardownReport};
 
 pub use action::{Command, Update};
 pub use app::App;
 pub use lab_view::LabInput;
+#[cfg(any(test, feature = "testing"))]
 pub use testing::{bench_render, render_to_string};
-pub use worker::{Builder, SessionFactory};
+pub use worker::SessionFactory;
 
 /// The run loop's frame period (benchmarks report latency against it).
 pub fn runloop_frame() -> Duration {
@@ -70,12 +74,12 @@ pub fn runloop_frame() -> Duration {
 /// How the TUI is set up; `main.rs` fills it from the command line.
 #[derive(Clone)]
 pub struct TuiOptions {
-    /// Where `kmod/rust` and `kmod/c` are, and relative table files go.
-    pub project_root: PathBuf,
+    /// Where kmod sources resolve (`--root`, else near the lab, else here).
+    pub roots: SourceRoots,
     /// Kernel tree modules are built against (default: the host's).
     pub kdir: Option<PathBuf>,
-    /// "vm" or "local": what the UI says while the session starts.
-    pub executor: String,
+    /// Where the session will run: what the UI says while it starts.
+    pub executor: Placement,
     /// How often disk I/O counters are sampled.
     pub stats_interval: Duration,
     /// Module builder; `kbuild::build` when `None`.
@@ -85,9 +89,9 @@ pub struct TuiOptions {
 impl Default for TuiOptions {
     fn default() -> Self {
         TuiOptions {
-            project_root: PathBuf::from("."),
+            roots: SourceRoots::fixed(PathBuf::from(".")),
             kdir: None,
-            executor: "vm".into(),
+            executor: Placement::Vm,
             stats_interval: Duration::from_secs(1),
             builder: None,
         }
@@ -95,10 +99,16 @@ impl Default for TuiOptions {
 }
 
 impl TuiOptions {
-    fn builder(&self) -> Builder {
-        self.builder
-            .clone()
-            .unwrap_or_else(|| Arc::new(crate::kbuild::build))
+    /// What the worker gives the step engine.
+    fn lab_context(&self) -> LabContext {
+        LabContext {
+            roots: self.roots.clone(),
+            kdir: Some(self.kdir.clone().unwrap_or_else(crate::kbuild::host_kdir)),
+            builder: self
+                .builder
+                .clone()
+                .unwrap_or_else(crate::kbuild::default_builder),
+        }
     }
 }
 
@@ -114,18 +124,15 @@ pub fn run<F>(session_factory: F, lab: Option<LabInput>, options: TuiOptions) ->
 where
     F: FnOnce(EventSink) -> Result<Session> + Send + 'static,
 {
-    let mut app = new_app(lab, &options)?;
+    let (mut app, lab) = new_app(lab, &options)?;
     let (updates_tx, mut updates) = tokio::sync::mpsc::unbounded_channel();
     let worker = worker::spawn(
         Box::new(session_factory),
         updates_tx,
         worker::WorkerConfig {
-            kdir: options
-                .kdir
-                .clone()
-                .unwrap_or_else(crate::kbuild::host_kdir),
+            context: options.lab_context(),
+            lab,
             stats_interval: Some(options.stats_interval),
-            builder: options.builder(),
         },
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -148,7 +155,7 @@ where
     if app.teardown_report.is_none() {
         // The loop ended without a teardown (an error): do it now, on the
         // worker, and collect what it reports.
-        eprintln!("dmbench: tearing down the session…");
+        crate::output::error_line("dmbench: tearing down the session…");
         drop(worker);
         while let Ok(update) = updates.try_recv() {
             app.apply(update);
@@ -167,22 +174,33 @@ where
     Ok(())
 }
 
-/// The app as `run` starts it: lab read and checked, kmod sources found.
-pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<App> {
-    let sources = modules::scan_sources(&options.project_root);
-    let app = App::new(options.project_root.clone(), sources, &options.executor);
+/// The app as `run` starts it, and the lab its worker runs steps of: the
+/// lab read and checked (its kmod sources found) before anything starts.
+pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<(App, Option<Lab>)> {
+    let root = options.roots.primary().to_path_buf();
+    let sources = modules::scan_sources(&root);
+    let app = App::new(root, sources, options.executor);
     let lab = match lab {
-        None => return Ok(app),
-        Some(LabInput::Path(path)) => crate::lab::model::load_lab(&path)
-            .map_err(|errors| anyhow!("{errors}"))
-            .with_context(|| format!("lab {}", path.display()))?,
+        None => return Ok((app, None)),
+        Some(LabInput::Path(path)) => {
+            let lab = crate::lab::model::load_lab(&path)
+                .map_err(|errors| anyhow!("{errors}"))
+                .with_context(|| format!("lab {}", path.display()))?;
+            options
+                .roots
+                .check(&path.display().to_string(), &lab)
+                .map_err(|errors| anyhow!("{errors}"))?;
+            lab
+        }
         Some(LabInput::Parsed(lab)) => lab,
         Some(LabInput::Steps { title, steps }) => {
-            return Ok(app.with_lab(lab_view::LabView::from_titles(title, steps), None));
+            let view = lab_view::LabView::from_titles(title, steps);
+            return Ok((app.with_lab(view, None), None));
         }
     };
     let device = first_device(&lab);
-    Ok(app.with_lab(lab_view::LabView::from_lab(&lab), device))
+    let app = app.with_lab(lab_view::LabView::from_lab(&lab), device);
+    Ok((app, Some(lab)))
 }
 
 fn first_device(lab: &Lab) -> Option<String> {
@@ -197,6 +215,6 @@ fn print_report(app: &App, report: &TeardownReport) {
     if report.steps.is_empty() {
         return;
     }
-    println!("dmbench: session {id} torn down:");
-    print!("{report}");
+    crate::output::line(&format!("dmbench: session {id} torn down:"));
+    crate::output::text(&report.to_string());
 }

@@ -3,7 +3,7 @@
 //! [`FRAME`], so a flood of kernel-log events costs one frame per tick,
 //! not one per event.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Result;
 use crossterm::event::{Event as TermEvent, EventStream};
@@ -84,7 +84,6 @@ where
             _ = interrupt.recv() => app.request_quit(),
             _ = hangup.recv() => app.request_quit(),
             _ = tick.tick() => {
-                app.tick(Instant::now());
                 if dirty {
                     // A vanished terminal must not stop the teardown.
                     if terminal.draw(|frame| ui::draw(frame, app)).is_err() {

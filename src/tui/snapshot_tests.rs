@@ -2,6 +2,7 @@
 //! driven by keys through the real worker and Session over the fake
 //! executor. Colours are not in the snapshots; shapes and text are.
 
+use crate::exec::Placement;
 use std::time::{Duration, Instant};
 
 use insta::assert_snapshot;
@@ -86,13 +87,13 @@ fn busy_events(h: &mut Harness) {
 
 #[test]
 fn starting_sandbox_vm() {
-    let app = App::new("/project".into(), Vec::new(), "vm");
+    let app = App::new("/project".into(), Vec::new(), Placement::Vm);
     assert_snapshot!(render_to_string(&app, NARROW.0, NARROW.1));
 }
 
 #[test]
 fn session_failed_to_start() {
-    let mut app = App::new("/project".into(), Vec::new(), "vm");
+    let mut app = App::new("/project".into(), Vec::new(), Placement::Vm);
     app.apply(Update::StartFailed(
         "booting the sandbox VM: no lab kernel (run `dmbench kernel build`)".into(),
     ));

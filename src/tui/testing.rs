@@ -12,14 +12,19 @@ use ratatui::backend::TestBackend;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::mpsc::error::TryRecvError;
 
+use crate::exec::Placement;
 use crate::exec::fake::FakeExecutor;
 use crate::exec::protocol::{Event, KmsgRecord};
-use crate::kbuild::BuiltModule;
+use crate::kbuild::{Builder, BuiltModule};
+use crate::lab::engine::LabContext;
+use crate::lab::model::Lab;
+use crate::lab::roots::SourceRoots;
 use crate::session::{Session, SessionOptions};
 
 use super::action::{Command, Job, Update};
 use super::app::App;
-use super::worker::{self, Builder, SessionFactory, WorkerConfig, WorkerHandle};
+use super::lab_view::LabView;
+use super::worker::{self, SessionFactory, WorkerConfig, WorkerHandle};
 use super::{keys, ui};
 
 /// Draws `app` on a `width` x `height` test terminal and returns the
@@ -49,7 +54,7 @@ fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
 /// An app holding `events` kernel-log records that do not fold (as after
 /// a flood), ready to draw.
 pub fn flood_app(events: usize) -> App {
-    let mut app = App::new(PathBuf::from("/project"), Vec::new(), "vm");
+    let mut app = App::new(PathBuf::from("/project"), Vec::new(), Placement::Vm);
     for i in 0..events {
         app.apply(Update::Event(Event::Kmsg(KmsgRecord {
             seq: i as u64,
@@ -77,9 +82,8 @@ pub fn bench_render(frames: u32) -> Duration {
 /// A session over the fake executor, created on the worker as in real use.
 pub fn fake_session_factory() -> SessionFactory {
     Box::new(|events| {
-        let exec = FakeExecutor::new(events.clone());
-        Session::start(
-            Box::new(exec),
+        Session::open(
+            |sink| Ok(Box::new(FakeExecutor::new(sink))),
             events,
             SessionOptions {
                 work_dir: PathBuf::from("/tmp/dmbench-ui"),
@@ -208,29 +212,46 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(20);
 impl Harness {
     /// A ready session with no kmod sources.
     pub fn new() -> Harness {
-        Harness::start(App::new(PathBuf::from("/project"), Vec::new(), "vm"), None)
+        Harness::start(
+            App::new(PathBuf::from("/project"), Vec::new(), Placement::Vm),
+            None,
+            None,
+        )
     }
 
     /// A ready session whose project has `kmod/rust` and `kmod/c`; builds
     /// produce a fake `basic_target.ko`.
     pub fn with_sources() -> Harness {
+        Harness::project(None)
+    }
+
+    /// As `with_sources`, showing `lab` in the Lab pane; `n` runs its steps
+    /// on the worker through the step engine.
+    pub fn with_lab(lab: Lab) -> Harness {
+        Harness::project(Some(lab))
+    }
+
+    fn project(lab: Option<Lab>) -> Harness {
         match tempfile_dir::Dir::new() {
             Ok(dir) => {
                 let root = dir.path().to_path_buf();
                 let sources = vec![root.join("kmod/rust"), root.join("kmod/c")];
-                let app = App::new(root, sources, "vm");
-                Harness::start(app, Some(dir))
+                let mut app = App::new(root, sources, Placement::Vm);
+                if let Some(lab) = &lab {
+                    app = app.with_lab(LabView::from_lab(lab), None);
+                }
+                Harness::start(app, Some(dir), lab)
             }
             Err(_) => Harness::new(),
         }
     }
 
-    /// Starts the worker for a prepared app (e.g. one with a lab).
+    /// Starts the worker for a prepared app.
     pub fn start_with(app: App) -> Harness {
-        Harness::start(app, None)
+        Harness::start(app, None, None)
     }
 
-    fn start(app: App, scratch: Option<tempfile_dir::Dir>) -> Harness {
+    fn start(app: App, scratch: Option<tempfile_dir::Dir>, lab: Option<Lab>) -> Harness {
         let out = scratch
             .as_ref()
             .map_or_else(std::env::temp_dir, |d| d.path().to_path_buf());
@@ -239,9 +260,13 @@ impl Harness {
             fake_session_factory(),
             tx,
             WorkerConfig {
-                kdir: PathBuf::from("/kdir"),
+                context: LabContext {
+                    roots: SourceRoots::fixed(app.project_root.clone()),
+                    kdir: Some(PathBuf::from("/kdir")),
+                    builder: fake_builder(out, "basic_target"),
+                },
+                lab,
                 stats_interval: None,
-                builder: fake_builder(out, "basic_target"),
             },
         );
         let mut harness = Harness {

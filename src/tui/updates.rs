@@ -1,8 +1,6 @@
 //! How updates from the worker (results, session state, executor events)
 //! change the app state.
 
-use std::time::Instant;
-
 use crate::exec::protocol::Event;
 
 use super::action::{Command, Update};
@@ -112,6 +110,19 @@ impl App {
                 });
                 self.observe_lab();
             }
+            Update::LabStep { ticket, record } => {
+                if let Some(error) = &record.error {
+                    self.complain(format!("lab step {}: {error}", record.index));
+                } else if let Some(refusal) = &record.refusal {
+                    self.tell(format!(
+                        "step {} refused as expected: {refusal}",
+                        record.index
+                    ));
+                }
+                if let Some(lab) = &mut self.lab {
+                    lab.record(ticket, *record);
+                }
+            }
             Update::LiveTable { name, lines } => {
                 if self
                     .pending_reload
@@ -131,7 +142,7 @@ impl App {
                     .is_some_and(|r| r.ticket == ticket)
                 {
                     self.probes.running = None;
-                    self.probes.error = result.as_ref().err().cloned();
+                    self.probes.error = result.as_ref().err().map(ToString::to_string);
                 }
                 let for_reload = self
                     .pending_reload
@@ -147,10 +158,12 @@ impl App {
                         self.tell(summary.lines().next().unwrap_or_default().to_string())
                     }
                     Ok(_) => {}
-                    Err(error) => self.complain(error.clone()),
-                }
-                if let Some(lab) = &mut self.lab {
-                    lab.finished(ticket, &result, Instant::now());
+                    Err(error) => {
+                        self.complain(error.to_string());
+                        if let Some(lab) = &mut self.lab {
+                            lab.finished_without_record(ticket, &error.to_string());
+                        }
+                    }
                 }
                 self.observe_lab();
             }

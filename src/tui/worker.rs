@@ -17,7 +17,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::exec::EventSink;
 use crate::exec::protocol::{ProbeOp, ProbeResult, TableLine};
 use crate::kbuild::BuiltModule;
-use crate::session::{ProbeTarget, Session};
+use crate::lab::engine::{self, LabContext, StepObserver};
+use crate::lab::model::Lab;
+use crate::session::{ProbeRequest, ProbeTarget, Session, SessionError};
 
 use super::action::{BuiltInfo, Command, Job, SessionInfo, SessionState, Ticket, Update};
 
@@ -25,20 +27,17 @@ use super::action::{BuiltInfo, Command, Job, SessionInfo, SessionState, Ticket, 
 /// must deliver events to.
 pub type SessionFactory = Box<dyn FnOnce(EventSink) -> Result<Session> + Send>;
 
-/// Builds a kmod source against a kernel tree, reporting output lines;
-/// `kbuild::build` in real use, a stand-in in tests.
-pub type Builder =
-    Arc<dyn Fn(&Path, &Path, &mut dyn FnMut(&str)) -> Result<BuiltModule> + Send + Sync>;
-
 pub type UpdateSender = UnboundedSender<Update>;
 
 #[derive(Clone)]
 pub struct WorkerConfig {
-    /// Kernel tree modules are built against.
-    pub kdir: PathBuf,
+    /// Where kmod sources resolve, the kernel tree they build against and
+    /// the builder: the same context the headless runner gives the engine.
+    pub context: LabContext,
+    /// The lab whose steps `RunLabStep` runs.
+    pub lab: Option<Lab>,
     /// How often block statistics are sampled; `None` never (tests).
     pub stats_interval: Option<Duration>,
-    pub builder: Builder,
 }
 
 /// The UI's handle: sends jobs; on drop, makes sure the session is torn
@@ -139,7 +138,7 @@ fn serve_without_session(inbox: mpsc::Receiver<Job>, updates: &UpdateSender) {
             _ => {
                 let _ = updates.send(Update::Finished {
                     ticket: job.ticket,
-                    result: Err("there is no session".into()),
+                    result: Err(SessionError::refused("there is no session")),
                 });
             }
         }
@@ -163,7 +162,7 @@ impl Worker {
         self.send(Update::Ready {
             info: SessionInfo {
                 id: self.session.id().to_string(),
-                executor: self.session.executor_kind().to_string(),
+                executor: self.session.placement(),
                 kernel: self.session.kernel_release().to_string(),
             },
             canceller: self.session.canceller(),
@@ -245,10 +244,12 @@ impl Worker {
                 | Command::Build { .. }
                 | Command::Sync(_)
         );
-        let refresh_targets = matches!(
-            command,
-            Command::LoadModule { .. } | Command::UnloadModule { .. } | Command::RefreshTargets
-        );
+        let lab_step = matches!(command, Command::RunLabStep { .. });
+        let refresh_targets = lab_step
+            || matches!(
+                command,
+                Command::LoadModule { .. } | Command::UnloadModule { .. } | Command::RefreshTargets
+            );
         let result = match command {
             Command::Sync(n) => {
                 self.send(Update::Synced(n));
@@ -266,18 +267,15 @@ impl Worker {
         if refresh_targets {
             self.send_targets();
         }
-        self.send(Update::Finished {
-            ticket,
-            result: result.map_err(|e| format!("{e:#}")),
-        });
+        self.send(Update::Finished { ticket, result });
     }
 
     /// Does one command; `Ok` carries a summary or the command's output.
-    fn perform(&mut self, ticket: Ticket, command: Command) -> Result<String> {
+    fn perform(&mut self, ticket: Ticket, command: Command) -> Result<String, SessionError> {
         let s = &mut self.session;
         match command {
             Command::AddDisk { name, size_bytes } => {
-                let disk = s.add_disk(&name, size_bytes, false)?;
+                let disk = s.add_disk(&name, size_bytes, false, false)?;
                 Ok(format!(
                     "disk {name}: {} on {}",
                     crate::units::format_size(size_bytes),
@@ -297,7 +295,7 @@ impl Worker {
                 Ok(format!("built {name} from {}", source.display()))
             }
             Command::LoadModule { name } => {
-                s.load_module(&name)?;
+                s.load_module(&name, "")?;
                 Ok(format!("module {name} loaded"))
             }
             Command::UnloadModule { name } => {
@@ -367,19 +365,20 @@ impl Worker {
                     result,
                 });
                 match failure {
-                    Some(text) => Err(anyhow::anyhow!("{summary}: {text}")),
+                    Some(text) => Err(SessionError::refused(format!("{summary}: {text}"))),
                     None => Ok(summary),
                 }
             }
+            Command::RunLabStep { index } => Ok(self.run_lab_step(ticket, index)),
             Command::RefreshTargets => Ok(String::new()),
             Command::SaveTable { path, text } => {
                 std::fs::write(&path, text)
-                    .map_err(|e| anyhow::anyhow!("saving {}: {e}", path.display()))?;
+                    .map_err(|e| SessionError::File(format!("saving {}: {e}", path.display())))?;
                 Ok(format!("table saved to {}", path.display()))
             }
             Command::LoadTable { path } => {
                 let text = std::fs::read_to_string(&path)
-                    .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+                    .map_err(|e| SessionError::File(format!("opening {}: {e}", path.display())))?;
                 self.send(Update::TableText {
                     path: path.clone(),
                     text,
@@ -391,14 +390,54 @@ impl Worker {
         }
     }
 
+    /// A lab step through the engine; its record goes to the Lab pane,
+    /// and the summary is the command's output.
+    fn run_lab_step(&mut self, ticket: Ticket, index: usize) -> String {
+        let Some(step) = self
+            .config
+            .lab
+            .as_ref()
+            .and_then(|lab| lab.steps.get(index))
+            .cloned()
+        else {
+            return String::new();
+        };
+        let mut observer = UiObserver {
+            updates: &self.updates,
+            ticket,
+        };
+        let record = engine::run_step(
+            &mut self.session,
+            &self.config.context,
+            index + 1,
+            &step,
+            &mut observer,
+        );
+        let summary = record.summary.clone();
+        self.send(Update::LabStep {
+            ticket,
+            record: Box::new(record),
+        });
+        summary
+    }
+
     /// Builds on a helper thread: a kernel module build takes seconds to
     /// minutes, and the session must stay usable meanwhile. The result
     /// comes back to this worker as a `Register` job with the same ticket.
     fn build(&self, ticket: Ticket, source: PathBuf) {
         let updates = self.updates.clone();
         let jobs = self.own_jobs.clone();
-        let builder = self.config.builder.clone();
-        let kdir = self.config.kdir.clone();
+        let builder = self.config.context.builder.clone();
+        let Some(kdir) = self.config.context.kdir.clone() else {
+            self.send(Update::Finished {
+                ticket,
+                result: Err(SessionError::Build {
+                    dir: source,
+                    message: "no kernel tree to build against: run `dmbench kernel build`".into(),
+                }),
+            });
+            return;
+        };
         let spawned = std::thread::Builder::new()
             .name("dmbench-build".into())
             .spawn(move || {
@@ -414,12 +453,7 @@ impl Worker {
                     Ok(built) => {
                         let _ = updates.send(Update::Built {
                             source: source.clone(),
-                            result: Ok(BuiltInfo {
-                                name: built.name.clone(),
-                                path: built.path.clone(),
-                                duration: built.duration,
-                                warnings: built.warnings,
-                            }),
+                            result: Ok(BuiltInfo::from(&built)),
                         });
                         let _ = jobs.send(Job {
                             ticket,
@@ -433,12 +467,15 @@ impl Worker {
                     Err(e) => {
                         let text = format!("{e:#}");
                         let _ = updates.send(Update::Built {
-                            source,
+                            source: source.clone(),
                             result: Err(text.clone()),
                         });
                         let _ = updates.send(Update::Finished {
                             ticket,
-                            result: Err(text),
+                            result: Err(SessionError::Build {
+                                dir: source,
+                                message: text,
+                            }),
                         });
                     }
                 }
@@ -446,26 +483,55 @@ impl Worker {
         if let Err(e) = spawned {
             self.send(Update::Finished {
                 ticket,
-                result: Err(format!("cannot start the build: {e}")),
+                result: Err(SessionError::refused(format!(
+                    "cannot start the build: {e}"
+                ))),
             });
         }
+    }
+}
+
+/// Shows a lab step's progress as the manual commands do: build lines in
+/// the module pane, probes in the probe pane.
+struct UiObserver<'a> {
+    updates: &'a UpdateSender,
+    ticket: Ticket,
+}
+
+impl StepObserver for UiObserver<'_> {
+    fn build_line(&mut self, source: &Path, line: &str) {
+        let _ = self.updates.send(Update::BuildLine {
+            source: source.to_path_buf(),
+            line: line.to_string(),
+        });
+    }
+
+    fn built(&mut self, source: &Path, result: Result<&BuiltModule, &str>) {
+        let _ = self.updates.send(Update::Built {
+            source: source.to_path_buf(),
+            result: result.map(BuiltInfo::from).map_err(str::to_string),
+        });
+    }
+
+    fn probed(&mut self, request: &ProbeRequest, result: &ProbeResult) {
+        let _ = self.updates.send(Update::Probed {
+            ticket: self.ticket,
+            request: request.clone(),
+            result: result.clone(),
+        });
     }
 }
 
 fn format_lines(lines: &[TableLine]) -> String {
     lines
         .iter()
-        .map(|l| {
-            format!("{} {} {} {}", l.start, l.length, l.target, l.params)
-                .trim_end()
-                .to_string()
-        })
+        .map(engine::format_line)
         .collect::<Vec<_>>()
         .join("\n")
 }
 
 fn probe_summary(target: &ProbeTarget, result: &ProbeResult) -> String {
-    let (ProbeTarget::Device(name) | ProbeTarget::Disk(name)) = target;
+    let name = target.name();
     format!(
         "{} {name}: {} B, {:.1} MiB/s",
         match result.op {

@@ -16,7 +16,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use super::qemu::{self, Accel, ConsoleLog, ConsoleNews};
 use crate::exec::protocol::{ErrorKind, ExecError, Frame, PROTOCOL_VERSION, Request, Response};
-use crate::exec::{Canceller, EventSink, Executor};
+use crate::exec::{Canceller, EventSink, Executor, Placement};
 
 #[derive(Debug, Clone)]
 pub struct VmConfig {
@@ -377,8 +377,8 @@ impl Executor for VmExecutor {
         })
     }
 
-    fn kind(&self) -> &'static str {
-        "vm"
+    fn kind(&self) -> Placement {
+        Placement::Vm
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::kmsg::KmsgReader;
 use super::{blockstat, dm::Dm, kmod, loops, probe};
 use crate::exec::protocol::*;
-use crate::exec::{Canceller, EventSink, Executor};
+use crate::exec::{Canceller, EventSink, Executor, Placement};
 
 /// How often device event numbers are polled (the crate cannot wait for a
 /// given event number, so polling it is).
@@ -27,21 +27,21 @@ pub struct LocalExecutor {
     threads: Vec<JoinHandle<()>>,
     /// The VM agent may crash its own kernel on request; a host never does.
     allow_crash: bool,
-    kind: &'static str,
+    kind: Placement,
 }
 
 impl LocalExecutor {
     /// Starts the kernel-log follower and DM event watcher.
     pub fn new(events: EventSink) -> Self {
-        Self::build(events, false, "local")
+        Self::build(events, false, Placement::Local)
     }
 
     /// The executor inside the sandbox VM.
     pub fn for_agent(events: EventSink) -> Self {
-        Self::build(events, true, "vm")
+        Self::build(events, true, Placement::Vm)
     }
 
-    fn build(events: EventSink, allow_crash: bool, kind: &'static str) -> Self {
+    fn build(events: EventSink, allow_crash: bool, kind: Placement) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let kmsg = KmsgReader::open()
@@ -110,7 +110,7 @@ impl Executor for LocalExecutor {
         Arc::new(move || cancel.store(true, Ordering::SeqCst))
     }
 
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> Placement {
         self.kind
     }
 }
@@ -131,7 +131,7 @@ impl LocalExecutor {
                 Ok(Response::Hello {
                     version: PROTOCOL_VERSION,
                     kernel_release: kernel_release(),
-                    executor: self.kind.to_string(),
+                    executor: self.kind,
                 })
             }
             Request::LoadModule {

@@ -47,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if app.phase == Phase::Starting {
         let text = format!(
             "starting {}…",
-            if app.executor_hint == "vm" {
+            if app.executor_hint == crate::exec::Placement::Vm {
                 "sandbox VM"
             } else {
                 "session"

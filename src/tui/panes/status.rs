@@ -18,7 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = Vec::new();
     match (&app.phase, &app.info) {
         (Phase::Starting, _) => spans.push(Span::styled(
-            if app.executor_hint == "vm" {
+            if app.executor_hint == crate::exec::Placement::Vm {
                 " starting sandbox VM… "
             } else {
                 " starting session… "
