@@ -159,3 +159,154 @@ fn compose_apply_probe_and_quit_through_the_real_tui() {
     assert!(left.is_empty(), "ledger files left: {left:?}");
     assert!(Path::new(repo).join("kmod/rust/basic_target.ko").exists());
 }
+
+/// Ledger files left in `dir` once `deadline` passes, waiting for them to go.
+fn ledgers_left_after(dir: &Path, deadline: Duration) -> Vec<std::path::PathBuf> {
+    let until = Instant::now() + deadline;
+    loop {
+        let left: Vec<_> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if left.is_empty() || Instant::now() > until {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Closing the terminal window with a shell between it and dmbench: the
+/// shell dies of SIGHUP, and the kernel then hangs up the whole foreground
+/// process group. The sandbox VM must live on long enough for the
+/// teardown, and the session's ledger must go.
+#[test]
+fn closing_the_terminal_window_tears_the_session_down() {
+    if common::vm_config().is_none() {
+        return;
+    }
+    if !have_tmux() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required for this test in CI"
+        );
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let ledgers = tempfile::tempdir().expect("tmp");
+    let tmux = Tmux {
+        socket: format!("dmbench-close-{}", std::process::id()),
+    };
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let command = format!(
+        "sh -c 'cd {repo} && DMBENCH_LEDGER_DIR={} {} --vm assets/labs/00-seed-linear.toml; \
+         echo EXITED'",
+        ledgers.path().display(),
+        env!("CARGO_BIN_EXE_dmbench")
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "bench",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        &command,
+    ]);
+    let slow = Duration::from_secs(60);
+    tmux.wait_for("ready on the vm executor", slow);
+    // Two lab steps: a disk and a device exist in the guest.
+    tmux.keys(&["n"]);
+    tmux.wait_for("1/7 passed", slow);
+    tmux.keys(&["n"]);
+    tmux.wait_for("2/7 passed", slow);
+    let before = ledgers_left_after(ledgers.path(), Duration::ZERO);
+    assert_eq!(before.len(), 1, "the live session has one ledger");
+    let ledger = std::fs::read_to_string(&before[0]).expect("ledger");
+    assert!(ledger.contains("dm_device"), "{ledger}");
+
+    // The window closes.
+    tmux.run(&["kill-server"]);
+    let left = ledgers_left_after(ledgers.path(), Duration::from_secs(30));
+    assert!(
+        left.is_empty(),
+        "closing the window left the ledger behind: {left:?}"
+    );
+}
+
+/// Ctrl-C in the terminal of a headless run goes to the whole foreground
+/// process group (dmbench and QEMU alike): the run stops, and the
+/// teardown inside the VM still happens and is printed.
+#[test]
+fn ctrl_c_on_a_headless_run_still_tears_down_inside_the_vm() {
+    use std::os::unix::process::CommandExt;
+    if common::vm_config().is_none() {
+        return;
+    }
+    let ledgers = tempfile::tempdir().expect("tmp");
+    let lab = ledgers.path().join("slow.toml");
+    std::fs::write(
+        &lab,
+        r#"title = "A long write to interrupt"
+
+[[steps]]
+run = "disk"
+name = "disk1"
+size = "64MiB"
+
+[[steps]]
+run = "create"
+name = "lin"
+table = "0 131072 linear {disk1} 0"
+
+[[steps]]
+run = "write"
+device = "lin"
+bs = 512
+direct = true
+"#,
+    )
+    .expect("lab");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dmbench"));
+    command
+        .arg("--headless")
+        .arg(&lab)
+        .arg("--vm")
+        .env("DMBENCH_LEDGER_DIR", ledgers.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        // Its own group, as a shell with job control gives a command.
+        .process_group(0);
+    let child = command.spawn().expect("dmbench runs");
+    let pgid = child.id() as i32;
+    // Let it reach the long write, then press Ctrl-C.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ledgers_left_after(ledgers.path(), Duration::ZERO).is_empty()
+        || !std::fs::read_to_string(&ledgers_left_after(ledgers.path(), Duration::ZERO)[0])
+            .unwrap_or_default()
+            .contains("dm_device")
+    {
+        assert!(Instant::now() < deadline, "the run never created its device");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signals the process group this test created.
+    unsafe {
+        libc::kill(-pgid, libc::SIGINT);
+    }
+    let out = child.wait_with_output().expect("dmbench ends");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("interrupted"), "{text}");
+    assert!(text.contains("teardown: removed DM device lin"), "{text}");
+    assert!(!text.contains("teardown: FAILED"), "{text}");
+    assert!(
+        ledgers_left_after(ledgers.path(), Duration::ZERO).is_empty(),
+        "{text}"
+    );
+}

@@ -75,10 +75,14 @@ impl SessionError {
         self.exec_error().map(|e| e.kind)
     }
 
-    /// The kernel's own last word on the failure, if it logged one.
+    /// The kernel's own reason, if it logged one: the table line that
+    /// names the target's complaint (`device-mapper: table: ...`) rather
+    /// than the ioctl's summary after it.
     pub fn kernel_reason(&self) -> Option<&str> {
-        self.exec_error()
-            .and_then(|e| e.kernel_log.last())
+        let log = &self.exec_error()?.kernel_log;
+        log.iter()
+            .find(|l| l.contains("device-mapper: table:"))
+            .or_else(|| log.first())
             .map(String::as_str)
     }
 
@@ -89,13 +93,10 @@ impl SessionError {
 
     /// The most specific line: the kernel's words if any, else the text.
     pub fn reason(&self) -> String {
-        match self {
-            SessionError::Exec { source, .. } => source
-                .kernel_log
-                .last()
-                .cloned()
-                .unwrap_or_else(|| source.message.clone()),
-            other => other.to_string(),
+        match (self.kernel_reason(), self) {
+            (Some(line), _) => line.to_string(),
+            (None, SessionError::Exec { source, .. }) => source.message.clone(),
+            (None, other) => other.to_string(),
         }
     }
 }
@@ -114,6 +115,7 @@ mod tests {
                 errno: Some(libc::EINVAL),
                 kernel_log: vec![
                     "device-mapper: table: 254:0: basic_target: invalid argument count".into(),
+                    "device-mapper: ioctl: error adding target to table".into(),
                 ],
             },
         );

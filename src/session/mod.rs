@@ -588,8 +588,7 @@ impl Session {
 
     fn create(&mut self, name: &str, table: &[TableLine]) -> SessionResult<Device> {
         validate_name("device", name)?;
-        let ours = self.devices.contains_key(name);
-        if !ours && let Some(existing) = self.list_dm()?.into_iter().find(|d| d.name == name) {
+        if !self.devices.contains_key(name) && let Some(existing) = self.list_dm()?.into_iter().find(|d| d.name == name) {
             return Err(SessionError::refused(format!(
                 "a DM device named '{name}' already exists and is not this session's \
                  (uuid '{}'): choose another name",
@@ -597,14 +596,9 @@ impl Session {
             )));
         }
         self.check_table_devices(name, table)?;
-        // A second device of a name the session has must not carry the
-        // first one's UUID either: the kernel refuses the name, never the
-        // UUID, so the lesson shows the kernel's own reason.
-        let uuid = if ours {
-            format!("{}-again", self.uuid_for(name))
-        } else {
-            self.uuid_for(name)
-        };
+        // A second device of a name the session has goes to the kernel,
+        // which checks names before anything else and refuses (EBUSY).
+        let uuid = self.uuid_for(name);
         let info = self.ask(
             Request::DmCreate {
                 name: name.to_string(),
@@ -614,16 +608,6 @@ impl Session {
             || format!("creating DM device '{name}'"),
             answer!(Response::Dm(info) => info),
         )?;
-        if ours {
-            // The kernel accepted a duplicate name: it never does, but if it
-            // did, the device must not be lost to teardown.
-            self.record(Resource::DmDevice {
-                name: name.to_string(),
-            })?;
-            return Err(SessionError::refused(format!(
-                "the kernel accepted a second DM device named '{name}'"
-            )));
-        }
         self.record(Resource::DmDevice {
             name: name.to_string(),
         })?;

@@ -93,11 +93,19 @@ pub fn spawn(spec: &LaunchSpec<'_>) -> Result<Child> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: prctl is async-signal-safe and touches only this child.
+    // SAFETY: prctl and setpgid are async-signal-safe and touch only this
+    // child.
     unsafe {
         cmd.pre_exec(|| {
             // If dmbench dies, QEMU dies with it: nothing is left running.
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // Its own process group: a closed terminal (SIGHUP) or Ctrl-C
+            // (SIGINT) reaches the terminal's foreground group, and the VM
+            // must outlive that signal long enough for dmbench to tear the
+            // session down inside it.
+            if libc::setpgid(0, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())

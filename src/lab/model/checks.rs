@@ -59,7 +59,19 @@ pub(crate) fn check_steps(steps: &mut [(Option<Step>, StepFacts)], report: &mut 
             continue;
         };
         let (name, line) = (subject.value, subject.line);
-        let lasting = !facts.expects_failure;
+        // A step that must fail changes nothing, and what it is expected
+        // to be refused for (a name taken, a device that is not there) is
+        // the lesson: the session or the kernel gives the refusal, never
+        // these checks. Its probes still point at disks by name.
+        if facts.expects_failure {
+            if matches!(kind, "write" | "read")
+                && world.disks.contains_key(&name)
+                && let Some(step) = step.as_mut()
+            {
+                point_probe_at_disk(step, &name);
+            }
+            continue;
+        }
         let live = Live {
             sectors: None,
             line: facts.line,
@@ -68,7 +80,7 @@ pub(crate) fn check_steps(steps: &mut [(Option<Step>, StepFacts)], report: &mut 
             "disk" => {
                 if let Some(taken) = world.name_taken(&name) {
                     report.at_line(line, format!("duplicate name: {taken}"));
-                } else if lasting {
+                } else {
                     let sectors = facts.disk_sectors;
                     world.disks.insert(name, Live { sectors, ..live });
                 }
@@ -76,7 +88,7 @@ pub(crate) fn check_steps(steps: &mut [(Option<Step>, StepFacts)], report: &mut 
             "create" => {
                 if let Some(taken) = world.name_taken(&name) {
                     report.at_line(line, format!("duplicate name: {taken}"));
-                } else if lasting {
+                } else {
                     let sectors = facts.table.as_ref().map(|t| t.value.table.total_sectors());
                     world.gone.remove(&name);
                     world.devices.insert(name, Live { sectors, ..live });
@@ -93,9 +105,7 @@ pub(crate) fn check_steps(steps: &mut [(Option<Step>, StepFacts)], report: &mut 
                 }
             }
             "load" => {
-                if lasting {
-                    world.modules.insert(name, live);
-                }
+                world.modules.insert(name, live);
             }
             "unload" => {
                 if !world.modules.contains_key(&name) {
@@ -106,7 +116,7 @@ pub(crate) fn check_steps(steps: &mut [(Option<Step>, StepFacts)], report: &mut 
                             "is not loaded by an earlier step",
                         ),
                     );
-                } else if lasting {
+                } else {
                     world.modules.remove(&name);
                     world.gone.insert(name, ("unloaded", facts.line));
                 }
@@ -114,7 +124,7 @@ pub(crate) fn check_steps(steps: &mut [(Option<Step>, StepFacts)], report: &mut 
             "detach" => {
                 if !world.disks.contains_key(&name) {
                     report.at_line(line, world.missing_reason("disk", &name));
-                } else if lasting {
+                } else {
                     world.disks.remove(&name);
                     world.gone.insert(name, ("detached", facts.line));
                 }
@@ -124,10 +134,10 @@ pub(crate) fn check_steps(steps: &mut [(Option<Step>, StepFacts)], report: &mut 
                 // message, suspend, resume, reload, remove.
                 if !world.devices.contains_key(&name) {
                     report.at_line(line, world.missing_reason("device", &name));
-                } else if lasting && kind == "remove" {
+                } else if kind == "remove" {
                     world.devices.remove(&name);
                     world.gone.insert(name, ("removed", facts.line));
-                } else if lasting && kind == "reload" {
+                } else if kind == "reload" {
                     let sectors = facts.table.as_ref().map(|t| t.value.table.total_sectors());
                     if let Some(device) = world.devices.get_mut(&name) {
                         device.sectors = sectors;

@@ -239,6 +239,31 @@ fn duplicate_names_are_refused() {
 }
 
 #[test]
+fn what_a_step_expects_to_fail_is_never_refused_up_front() {
+    // The kernel's refusal of a second device of one name is the lesson.
+    let text = with(
+        "[[steps]]\nrun = \"create\"\nname = \"dev\"\ntable = \"0 8 zero\"\n\
+         [steps.expect]\nerror = \"EBUSY\"\n",
+    );
+    let parsed = lab(&text);
+    assert_eq!(parsed.steps.len(), 3);
+    // So is removing what is not there, or writing to it.
+    lab(&with(
+        "[[steps]]\nrun = \"remove\"\ndevice = \"ghost\"\n[steps.expect]\nerror = \"no DM device\"\n\n\
+         [[steps]]\nrun = \"write\"\ndevice = \"ghost\"\ncount = 1\n[steps.expect]\nerror = \"ghost\"\n",
+    ));
+    // A failed step creates nothing: the name stays free, and stays taken.
+    assert_lab_errors(
+        &with(
+            "[[steps]]\nrun = \"create\"\nname = \"dev\"\ntable = \"0 8 zero\"\n\
+             [steps.expect]\nerror = \"EBUSY\"\n\n\
+             [[steps]]\nrun = \"create\"\nname = \"dev\"\ntable = \"0 8 zero\"\n",
+        ),
+        &["lab.toml:21: duplicate name: 'dev' is already a device (line 8)"],
+    );
+}
+
+#[test]
 fn all_errors_are_collected_in_line_order() {
     let text = r#"title = "t"
 
