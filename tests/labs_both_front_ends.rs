@@ -40,16 +40,16 @@ fn headless(lab: &Path) -> Vec<Verdict> {
         .arg(report.path())
         .output()
         .expect("dmbench runs");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(report.path()).expect("report")).unwrap_or_else(
-            |e| {
-                panic!(
-                    "no report for {} ({e}):\n{}",
-                    lab.display(),
-                    String::from_utf8_lossy(&out.stdout)
-                )
-            },
-        );
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(report.path()).expect("report"),
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "no report for {} ({e}):\n{}",
+            lab.display(),
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
     json["steps"]
         .as_array()
         .expect("steps")
@@ -217,6 +217,9 @@ device = "z"
     let tui = through_the_tui_worker(&lab);
     assert_eq!(tui, headless);
     let outcomes: Vec<&str> = headless.iter().map(|v| v.outcome.as_str()).collect();
-    assert_eq!(outcomes, ["passed", "passed", "passed", "failed", "skipped"]);
+    assert_eq!(
+        outcomes,
+        ["passed", "passed", "passed", "failed", "skipped"]
+    );
     assert!(headless[2].refused, "{headless:?}");
 }

@@ -291,7 +291,10 @@ direct = true
             .unwrap_or_default()
             .contains("dm_device")
     {
-        assert!(Instant::now() < deadline, "the run never created its device");
+        assert!(
+            Instant::now() < deadline,
+            "the run never created its device"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(500));

@@ -404,10 +404,12 @@ impl FakeExecutor {
                 ErrorKind::Unsupported,
                 "the fake executor cannot crash",
             )),
-            Request::RunCommand { .. } => Err(ExecError::new(
-                ErrorKind::Unsupported,
-                "the fake executor runs no commands",
-            )),
+            Request::RunCommand { .. } | Request::PutFile { .. } | Request::GetFile { .. } => {
+                Err(ExecError::new(
+                    ErrorKind::Unsupported,
+                    "the fake executor has no guest to run commands or keep files in",
+                ))
+            }
             Request::Shutdown => Ok(Response::Done),
         }
     }

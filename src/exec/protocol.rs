@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a request, response or event changes shape.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// One privileged operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,10 +126,26 @@ pub enum Request {
     },
     /// Deliberately crash the kernel (sysrq 'c'); only the VM agent obeys.
     CrashGuest,
-    /// Run a program in the guest (benchmarks compare against `dd` there);
-    /// only the VM agent obeys.
+    /// Run a program in the guest (benchmarks compare against `dd` there,
+    /// tests run dmbench itself there as a local front end); only the VM
+    /// agent obeys.
     RunCommand {
         argv: Vec<String>,
+        /// Variables added to the program's environment.
+        #[serde(default)]
+        env: Vec<(String, String)>,
+    },
+    /// Write a file in the guest, making its parent directories; only the
+    /// VM agent obeys.
+    PutFile {
+        path: PathBuf,
+        #[serde(with = "base64_bytes")]
+        data: Vec<u8>,
+        mode: u32,
+    },
+    /// Read a file in the guest; only the VM agent obeys.
+    GetFile {
+        path: PathBuf,
     },
     /// Power off the guest after answering (VM) or do nothing (local).
     Shutdown,
@@ -167,6 +183,8 @@ impl Request {
             Request::Inventory { .. } => "inventory",
             Request::CrashGuest => "crash_guest",
             Request::RunCommand { .. } => "run_command",
+            Request::PutFile { .. } => "put_file",
+            Request::GetFile { .. } => "get_file",
             Request::Shutdown => "shutdown",
         }
     }
@@ -240,6 +258,10 @@ pub enum Response {
         stdout: String,
         stderr: String,
         elapsed_ns: u64,
+    },
+    File {
+        #[serde(with = "base64_bytes")]
+        data: Vec<u8>,
     },
 }
 

@@ -292,15 +292,16 @@ fn perform(
         StepKind::Build { source } => {
             let built = build(ctx, source, observer, lines)?;
             s.register_module(&built.name, &built.path);
-            out.summary = format!(
-                "{} in {:.1} s",
-                built
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                built.duration.as_secs_f64()
-            );
+            let file = built
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            out.summary = if built.cached {
+                format!("{file} (source unchanged: the cached build)")
+            } else {
+                format!("{file} in {:.1} s", built.duration.as_secs_f64())
+            };
         }
         StepKind::Load { module, params } => s.load_module(module, params)?,
         StepKind::Unload { module } => s.unload_module(module)?,

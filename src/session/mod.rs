@@ -588,7 +588,9 @@ impl Session {
 
     fn create(&mut self, name: &str, table: &[TableLine]) -> SessionResult<Device> {
         validate_name("device", name)?;
-        if !self.devices.contains_key(name) && let Some(existing) = self.list_dm()?.into_iter().find(|d| d.name == name) {
+        if !self.devices.contains_key(name)
+            && let Some(existing) = self.list_dm()?.into_iter().find(|d| d.name == name)
+        {
             return Err(SessionError::refused(format!(
                 "a DM device named '{name}' already exists and is not this session's \
                  (uuid '{}'): choose another name",
@@ -885,7 +887,10 @@ impl Session {
     /// Runs a program in the sandbox VM (benchmarks compare against `dd`
     /// there); a local executor refuses.
     pub fn run_command(&mut self, argv: Vec<String>) -> SessionResult<Response> {
-        self.call(Request::RunCommand { argv })
+        self.call(Request::RunCommand {
+            argv,
+            env: Vec::new(),
+        })
     }
 
     /// Everything that exists now on the executor's side: DM devices, loop

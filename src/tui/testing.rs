@@ -107,6 +107,7 @@ pub fn fake_builder(out: PathBuf, name: &'static str) -> Builder {
                 path,
                 duration: Duration::from_millis(2700),
                 warnings: Vec::new(),
+                cached: false,
             })
         },
     )

@@ -25,23 +25,23 @@ pub struct LocalExecutor {
     /// kernel lines a request caused are sent before its answer.
     kmsg: Option<Arc<Mutex<KmsgReader>>>,
     threads: Vec<JoinHandle<()>>,
-    /// The VM agent may crash its own kernel on request; a host never does.
-    allow_crash: bool,
+    /// `Vm` inside the sandbox VM: only there may a request crash the
+    /// kernel, run programs or write files anywhere.
     kind: Placement,
 }
 
 impl LocalExecutor {
     /// Starts the kernel-log follower and DM event watcher.
     pub fn new(events: EventSink) -> Self {
-        Self::build(events, false, Placement::Local)
+        Self::build(events, Placement::Local)
     }
 
     /// The executor inside the sandbox VM.
     pub fn for_agent(events: EventSink) -> Self {
-        Self::build(events, true, Placement::Vm)
+        Self::build(events, Placement::Vm)
     }
 
-    fn build(events: EventSink, allow_crash: bool, kind: Placement) -> Self {
+    fn build(events: EventSink, kind: Placement) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let kmsg = KmsgReader::open()
@@ -63,7 +63,6 @@ impl LocalExecutor {
             stop,
             kmsg,
             threads,
-            allow_crash,
             kind,
         }
     }
@@ -116,6 +115,18 @@ impl Executor for LocalExecutor {
 }
 
 impl LocalExecutor {
+    /// Requests a host never obeys: they are for the sandbox VM's own
+    /// kernel and files.
+    fn guest_only(&self, what: &str) -> Result<(), ExecError> {
+        if self.kind == Placement::Vm {
+            return Ok(());
+        }
+        Err(ExecError::new(
+            ErrorKind::Unsupported,
+            format!("refusing {what} on this host: only the sandbox VM's agent does that"),
+        ))
+    }
+
     fn answer(&mut self, request: Request) -> Result<Response, ExecError> {
         match request {
             Request::Hello { version } => {
@@ -223,25 +234,25 @@ impl LocalExecutor {
                 files: loops::files_under(&dir),
             }),
             Request::CrashGuest => {
-                if !self.allow_crash {
-                    return Err(ExecError::new(
-                        ErrorKind::Unsupported,
-                        "refusing to crash the host kernel: only the sandbox VM does that",
-                    ));
-                }
+                self.guest_only("crashing the kernel")?;
                 std::fs::write("/proc/sysrq-trigger", b"c").map_err(|e| {
                     ExecError::new(ErrorKind::Io, format!("write /proc/sysrq-trigger: {e}"))
                 })?;
                 Ok(Response::Done)
             }
-            Request::RunCommand { argv } => {
-                if !self.allow_crash {
-                    return Err(ExecError::new(
-                        ErrorKind::Unsupported,
-                        "running commands is only for the sandbox VM",
-                    ));
-                }
-                run_command(&argv)
+            Request::RunCommand { argv, env } => {
+                self.guest_only("running commands")?;
+                run_command(&argv, &env)
+            }
+            Request::PutFile { path, data, mode } => {
+                self.guest_only("writing files")?;
+                put_file(&path, &data, mode)
+            }
+            Request::GetFile { path } => {
+                self.guest_only("reading files")?;
+                std::fs::read(&path)
+                    .map(|data| Response::File { data })
+                    .map_err(|e| ExecError::from_io(format!("reading {}: {e}", path.display()), &e))
             }
             Request::Shutdown => Ok(Response::Done),
         }
@@ -261,7 +272,7 @@ impl Drop for LocalExecutor {
 /// and its sweep must not take our own child's exit status first.
 pub static CHILDREN: Mutex<()> = Mutex::new(());
 
-fn run_command(argv: &[String]) -> Result<Response, ExecError> {
+fn run_command(argv: &[String], env: &[(String, String)]) -> Result<Response, ExecError> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| ExecError::new(ErrorKind::Invalid, "empty command"))?;
@@ -269,6 +280,7 @@ fn run_command(argv: &[String]) -> Result<Response, ExecError> {
     let started = std::time::Instant::now();
     let out = std::process::Command::new(program)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .map_err(|e| ExecError::new(ErrorKind::NotFound, format!("run {program}: {e}")))?;
     Ok(Response::CommandOutput {
@@ -277,6 +289,20 @@ fn run_command(argv: &[String]) -> Result<Response, ExecError> {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         elapsed_ns: started.elapsed().as_nanos() as u64,
     })
+}
+
+fn put_file(path: &std::path::Path, data: &[u8], mode: u32) -> Result<Response, ExecError> {
+    use std::os::unix::fs::PermissionsExt;
+    let write = || -> std::io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, data)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    };
+    write()
+        .map(|_| Response::Done)
+        .map_err(|e| ExecError::from_io(format!("writing {}: {e}", path.display()), &e))
 }
 
 /// How often the follower looks for new kernel-log records.

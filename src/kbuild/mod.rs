@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+pub mod cache;
+
+use cache::{KernelIdentity, ModuleCache};
+
 /// The compilers a kernel tree was built with, stored beside a cached lab
 /// kernel; modules must be built with the same ones.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +75,9 @@ pub struct BuiltModule {
     pub path: PathBuf,
     pub duration: Duration,
     pub warnings: Vec<Diagnostic>,
+    /// Found in the module cache: this exact source was built for this
+    /// exact kernel before.
+    pub cached: bool,
 }
 
 /// Builds a kmod source against a kernel tree, reporting output lines:
@@ -194,11 +201,51 @@ fn format_semver_number(n: u32) -> String {
     format!("{}.{}.{}", n / 100_000, (n / 100) % 1000, n % 100)
 }
 
-/// Runs kbuild, calling `on_line` with every output line as it arrives.
+/// Runs kbuild, calling `on_line` with every output line as it arrives;
+/// a source built before for the same kernel comes from the module cache.
 pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Result<BuiltModule> {
     let source = source
         .canonicalize()
         .with_context(|| format!("kmod source {}", source.display()))?;
+    // Without its tree, the kernel this program runs on is still known,
+    // and the host may have built for it.
+    let kernel = KernelIdentity::of_tree(kdir).or_else(|| {
+        (kdir == host_kdir())
+            .then(KernelIdentity::running)
+            .flatten()
+    });
+    let digest = cache::source_digest(&source)?;
+    let modules = ModuleCache::default_location();
+    if let Some(kernel) = &kernel
+        && let Some(found) = modules.lookup(&digest, kernel)
+    {
+        on_line(&format!(
+            "{} is unchanged since it was built for kernel {} {}: using that build",
+            source.display(),
+            kernel.release,
+            kernel.version
+        ));
+        let path = found[0].clone();
+        return Ok(BuiltModule {
+            name: module_name(&path),
+            path,
+            duration: Duration::ZERO,
+            warnings: Vec::new(),
+            cached: true,
+        });
+    }
+    if !kdir.join("Makefile").is_file()
+        && let Some(kernel) = &kernel
+    {
+        bail!(
+            "no kernel tree at {} to build {} against, and no build of this source for \
+             kernel {} {} is cached",
+            kdir.display(),
+            source.display(),
+            kernel.release,
+            kernel.version
+        );
+    }
     preflight(&source, kdir)?;
     // kbuild writes its objects into the source directory: two builds of
     // one directory at once (two sessions, parallel tests) would corrupt
@@ -266,20 +313,26 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
             errors.join("\n")
         );
     }
-    let path = find_module(&source)?;
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let mut path = find_module(&source)?;
+    if let Some(kernel) = &kernel {
+        path = modules.store(&digest, kernel, &[path])?.remove(0);
+    }
     Ok(BuiltModule {
-        name,
+        name: module_name(&path),
         path,
         duration: started.elapsed(),
         warnings: diagnostics
             .into_iter()
             .filter(|d| d.severity == "warning")
             .collect(),
+        cached: false,
     })
+}
+
+fn module_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn lock_source(source: &Path) -> Result<nix::fcntl::Flock<std::fs::File>> {

@@ -1,0 +1,219 @@
+//! Built modules, kept by what they were built from: the exact source
+//! (every file of the kmod directory but kbuild's own output) and the
+//! exact kernel (its release and build stamp, `uname -r` and `uname -v`).
+//! A second build of the same source for the same kernel is a lookup:
+//! a class's labs build each submission once, and a kernel without its
+//! build tree (the sandbox guest running dmbench locally) still finds
+//! the modules built for it on the host.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+/// Which kernel a module is for: what `uname -r` and `uname -v` say on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelIdentity {
+    pub release: String,
+    pub version: String,
+}
+
+impl KernelIdentity {
+    /// The kernel a built tree makes.
+    pub fn of_tree(kdir: &Path) -> Option<KernelIdentity> {
+        let release = std::fs::read_to_string(kdir.join("include/config/kernel.release")).ok()?;
+        let header = std::fs::read_to_string(kdir.join("include/generated/utsversion.h")).ok()?;
+        let version = header.lines().find_map(|l| {
+            l.strip_prefix("#define UTS_VERSION ")
+                .map(|v| v.trim().trim_matches('"').to_string())
+        })?;
+        Some(KernelIdentity {
+            release: release.trim().to_string(),
+            version,
+        })
+    }
+
+    /// The kernel this program runs on.
+    pub fn running() -> Option<KernelIdentity> {
+        let uts = nix::sys::utsname::uname().ok()?;
+        Some(KernelIdentity {
+            release: uts.release().to_string_lossy().into_owned(),
+            version: uts.version().to_string_lossy().into_owned(),
+        })
+    }
+
+    fn digest(&self) -> String {
+        hex(&Sha256::digest(format!("{}\n{}", self.release, self.version).as_bytes())[..8])
+    }
+}
+
+/// Files kbuild writes into a module directory: not part of the source.
+pub fn is_build_output(name: &str) -> bool {
+    const SUFFIXES: [&str; 9] = [
+        ".o", ".ko", ".mod", ".mod.c", ".a", ".cmd", ".d", ".rmeta", ".lock",
+    ];
+    const NAMES: [&str; 3] = ["modules.order", "Module.symvers", ".tmp_versions"];
+    NAMES.contains(&name) || SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+/// A digest of every source file under `dir` (names and contents, in a
+/// fixed order), kbuild's output and hidden directories left out.
+pub fn source_digest(dir: &Path) -> Result<String> {
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files)?;
+    files.sort();
+    let mut hash = Sha256::new();
+    for relative in &files {
+        hash.update(relative.to_string_lossy().as_bytes());
+        hash.update([0]);
+        let mut file = std::fs::File::open(dir.join(relative))
+            .with_context(|| format!("reading {}", dir.join(relative).display()))?;
+        let mut buffer = Vec::new();
+        file.read_to_end(&mut buffer)?;
+        hash.update((buffer.len() as u64).to_le_bytes());
+        hash.update(&buffer);
+    }
+    Ok(hex(&hash.finalize()[..12]))
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry.file_type()?;
+        if kind.is_dir() && !name.starts_with('.') {
+            collect(root, &entry.path(), out)?;
+        } else if kind.is_file()
+            && !is_build_output(&name)
+            && let Ok(relative) = entry.path().strip_prefix(root)
+        {
+            out.push(relative.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where built modules are kept: `<dmbench cache>/modules/<source>-<kernel>/`.
+pub struct ModuleCache {
+    root: PathBuf,
+}
+
+impl ModuleCache {
+    pub fn new(root: PathBuf) -> Self {
+        ModuleCache { root }
+    }
+
+    /// The cache under dmbench's cache directory.
+    pub fn default_location() -> Self {
+        ModuleCache::new(crate::vm::cache_dir().join("modules"))
+    }
+
+    fn entry(&self, source: &str, kernel: &KernelIdentity) -> PathBuf {
+        self.root.join(format!("{source}-{}", kernel.digest()))
+    }
+
+    /// The modules built from `source` for `kernel`, if any were kept.
+    pub fn lookup(&self, source: &str, kernel: &KernelIdentity) -> Option<Vec<PathBuf>> {
+        let dir = self.entry(source, kernel);
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ko"))
+            .collect();
+        found.sort();
+        (!found.is_empty()).then_some(found)
+    }
+
+    /// Keeps copies of `modules`; returns where they are now. The entry
+    /// appears whole or not at all (written aside, then renamed).
+    pub fn store(
+        &self,
+        source: &str,
+        kernel: &KernelIdentity,
+        modules: &[PathBuf],
+    ) -> Result<Vec<PathBuf>> {
+        let dir = self.entry(source, kernel);
+        std::fs::create_dir_all(&self.root)
+            .with_context(|| format!("creating {}", self.root.display()))?;
+        let staging = self
+            .root
+            .join(format!(".staging-{}-{source}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir(&staging).with_context(|| format!("creating {}", staging.display()))?;
+        for module in modules {
+            let name = module.file_name().context("a module path without a name")?;
+            std::fs::copy(module, staging.join(name))
+                .with_context(|| format!("keeping {}", module.display()))?;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        if std::fs::rename(&staging, &dir).is_err() {
+            // Another build of the same source won the race: use its copy.
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        self.lookup(source, kernel)
+            .context("the module cache entry vanished while it was written")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kernel() -> KernelIdentity {
+        KernelIdentity {
+            release: "7.3.4".into(),
+            version: "#1 PREEMPT Sun Nov 29 23:41:26 UTC 2026".into(),
+        }
+    }
+
+    #[test]
+    fn the_digest_follows_sources_and_ignores_build_output() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(dir.path().join("Makefile"), "obj-m := x.o\n").expect("w");
+        std::fs::write(dir.path().join("x.c"), "int x;\n").expect("w");
+        let first = source_digest(dir.path()).expect("digest");
+        for output in ["x.o", "x.ko", ".x.o.cmd", "modules.order", "x.mod.c"] {
+            std::fs::write(dir.path().join(output), "output").expect("w");
+        }
+        assert_eq!(source_digest(dir.path()).expect("digest"), first);
+        std::fs::write(dir.path().join("x.c"), "int y;\n").expect("w");
+        assert_ne!(source_digest(dir.path()).expect("digest"), first);
+    }
+
+    #[test]
+    fn a_stored_module_is_found_for_the_same_kernel_only() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let built = dir.path().join("x.ko");
+        std::fs::write(&built, b"\x7fELF").expect("w");
+        let cache = ModuleCache::new(dir.path().join("cache"));
+        assert!(cache.lookup("abc", &kernel()).is_none());
+        let kept = cache.store("abc", &kernel(), &[built]).expect("store");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(cache.lookup("abc", &kernel()), Some(kept));
+        let other = KernelIdentity {
+            version: "#2".into(),
+            ..kernel()
+        };
+        assert!(cache.lookup("abc", &other).is_none());
+    }
+
+    #[test]
+    fn a_tree_and_the_running_kernel_name_themselves_alike() {
+        let tree = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(tree.path().join("include/config")).expect("mkdir");
+        std::fs::create_dir_all(tree.path().join("include/generated")).expect("mkdir");
+        std::fs::write(tree.path().join("include/config/kernel.release"), "7.3.4\n").expect("w");
+        std::fs::write(
+            tree.path().join("include/generated/utsversion.h"),
+            "#define UTS_VERSION \"#1 PREEMPT Sun Nov 29 23:41:26 UTC 2026\"\n",
+        )
+        .expect("w");
+        assert_eq!(KernelIdentity::of_tree(tree.path()), Some(kernel()));
+    }
+}
