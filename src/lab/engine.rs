@@ -303,6 +303,24 @@ fn perform(
                 format!("{file} in {:.1} s", built.duration.as_secs_f64())
             };
         }
+        StepKind::ReloadModule { module, source } => {
+            let built = build(ctx, source, observer, lines)?;
+            if built.name != *module {
+                return Err(Failure::plain(format!(
+                    "{} builds module '{}', not '{module}'",
+                    source.display(),
+                    built.name
+                )));
+            }
+            let swap = s.swap_module(module, &built.path)?;
+            out.lines.push(format!(
+                "{module}: swapped under {} device(s) ({}), I/O stopped {}",
+                swap.devices.len(),
+                swap.devices.join(", "),
+                format_duration(swap.stalled)
+            ));
+            out.summary = out.lines.join("");
+        }
         StepKind::Load { module, params } => s.load_module(module, params)?,
         StepKind::Unload { module } => s.unload_module(module)?,
         StepKind::Disk {

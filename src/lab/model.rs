@@ -18,6 +18,7 @@
 //! | suspend, resume, remove | device |
 //! | reload | device, table |
 //! | unload | module |
+//! | reload-module | module, source |
 //! | detach | disk |
 //!
 //! Beyond the contract: `params` (module parameters, as for insmod),
@@ -53,8 +54,23 @@ use fields::Fields;
 
 /// Step kinds, as `run` names them.
 pub const STEP_KINDS: &[&str] = &[
-    "build", "load", "disk", "create", "write", "read", "status", "table", "info", "message",
-    "suspend", "resume", "reload", "remove", "unload", "detach",
+    "build",
+    "load",
+    "disk",
+    "create",
+    "write",
+    "read",
+    "status",
+    "table",
+    "info",
+    "message",
+    "suspend",
+    "resume",
+    "reload",
+    "remove",
+    "unload",
+    "reload-module",
+    "detach",
 ];
 
 #[derive(Debug, Clone)]
@@ -173,6 +189,12 @@ pub enum StepKind {
     Unload {
         module: String,
     },
+    /// Rebuild a loaded module from `source` and swap it in under the
+    /// devices that use it, keeping their names and data.
+    ReloadModule {
+        module: String,
+        source: PathBuf,
+    },
     Detach {
         disk: String,
     },
@@ -197,6 +219,7 @@ impl StepKind {
             StepKind::Reload { .. } => "reload",
             StepKind::Remove { .. } => "remove",
             StepKind::Unload { .. } => "unload",
+            StepKind::ReloadModule { .. } => "reload-module",
             StepKind::Detach { .. } => "detach",
         }
     }
@@ -234,6 +257,9 @@ impl StepKind {
             ),
             StepKind::Message { device, text, .. } => format!("message {device} '{text}'"),
             StepKind::Unload { module } => format!("unload {module}"),
+            StepKind::ReloadModule { module, source } => {
+                format!("reload-module {module} from {}", source.display())
+            }
             StepKind::Detach { disk } => format!("detach {disk}"),
             StepKind::Status { device }
             | StepKind::Table { device }

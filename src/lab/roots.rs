@@ -111,11 +111,13 @@ impl SourceRoots {
             .steps
             .iter()
             .filter_map(|step| match &step.kind {
-                StepKind::Build { source } => self.resolve(source).err().map(|message| LabError {
-                    file: file.to_string(),
-                    line: step.line,
-                    message,
-                }),
+                StepKind::Build { source } | StepKind::ReloadModule { source, .. } => {
+                    self.resolve(source).err().map(|message| LabError {
+                        file: file.to_string(),
+                        line: step.line,
+                        message,
+                    })
+                }
                 _ => None,
             })
             .collect();

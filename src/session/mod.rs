@@ -8,6 +8,7 @@
 
 mod block_map;
 mod error;
+mod hot_reload;
 mod kernel_log;
 pub mod ledger;
 pub mod teardown;
@@ -23,6 +24,7 @@ use crate::exec::{Canceller, ErrorKind, Event, EventSink, Executor, Placement};
 use crate::table::DevT;
 pub use block_map::BlockDeviceMap;
 pub use error::SessionError;
+pub use hot_reload::ModuleSwap;
 pub use kernel_log::KernelLog;
 use ledger::{Ledger, Resource};
 pub use teardown::{TeardownReport, TeardownStep};
@@ -113,6 +115,8 @@ pub struct Module {
     /// The built module file on the host.
     pub image: Option<PathBuf>,
     pub loaded: bool,
+    /// The parameters it was loaded with (a reload keeps them).
+    pub params: String,
 }
 
 /// Where a probe goes: only the session's own devices and disks.
@@ -465,6 +469,7 @@ impl Session {
             name: name.to_string(),
             image: None,
             loaded: false,
+            params: String::new(),
         });
         entry.image = Some(image.to_path_buf());
     }
@@ -507,6 +512,7 @@ impl Session {
         })?;
         if let Some(m) = self.modules.get_mut(name) {
             m.loaded = true;
+            m.params = params.to_string();
         }
         self.action(format!("module {name}: loaded ({})", image_path.display()));
         Ok(())

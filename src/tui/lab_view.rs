@@ -295,7 +295,8 @@ impl LabView {
             | StepKind::Info { .. }
             | StepKind::Message { .. }
             | StepKind::Resume { .. }
-            | StepKind::Reload { .. } => false,
+            | StepKind::Reload { .. }
+            | StepKind::ReloadModule { .. } => false,
         }
     }
 

@@ -107,7 +107,7 @@ pub(crate) fn check_steps(steps: &mut [(Option<Step>, StepFacts)], report: &mut 
             "load" => {
                 world.modules.insert(name, live);
             }
-            "unload" => {
+            "unload" | "reload-module" => {
                 if !world.modules.contains_key(&name) {
                     report.at_line(
                         line,
@@ -116,7 +116,7 @@ pub(crate) fn check_steps(steps: &mut [(Option<Step>, StepFacts)], report: &mut 
                             "is not loaded by an earlier step",
                         ),
                     );
-                } else {
+                } else if kind == "unload" {
                     world.modules.remove(&name);
                     world.gone.insert(name, ("unloaded", facts.line));
                 }

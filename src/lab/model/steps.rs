@@ -55,6 +55,7 @@ fn allowed_keys(kind: &str) -> &'static [&'static str] {
         "message" => &["device", "sector", "text"],
         "reload" => &["device", "table"],
         "unload" => &["module"],
+        "reload-module" => &["module", "source"],
         "detach" => &["disk"],
         _ => &["device"],
     }
@@ -149,6 +150,14 @@ fn decode_kind(
             })
         }
         "unload" => subject("module", report).map(|module| StepKind::Unload { module }),
+        "reload-module" => {
+            let module = subject("module", report);
+            let source = fields.string(report, "source");
+            Some(StepKind::ReloadModule {
+                module: module?,
+                source: source?.value.into(),
+            })
+        }
         "detach" => subject("disk", report).map(|disk| StepKind::Detach { disk }),
         "disk" => {
             let name = subject("name", report);
