@@ -104,7 +104,7 @@ pub fn open_session(
         events,
         SessionOptions {
             work_dir,
-            ledger_dir: Some(ledger::ledger_dir()),
+            ledger_dir: Some(ledger::ledger_dir()?),
         },
     )
 }
