@@ -18,6 +18,8 @@ use crate::private_dir;
 pub use client::{VmConfig, VmExecutor};
 
 /// `~/.cache/dmbench` (or `$DMBENCH_CACHE`, or `$XDG_CACHE_HOME/dmbench`).
+/// Use `cache_subdir` for anything read or written there: it checks the
+/// directory first.
 pub fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("DMBENCH_CACHE") {
         return PathBuf::from(dir);
@@ -27,6 +29,17 @@ pub fn cache_dir() -> PathBuf {
     }
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
     home.join(".cache").join("dmbench")
+}
+
+/// `cache_dir()/name` (or the cache dir itself for ""), each level created
+/// mode 0700 or verified: a kernel or guest image someone else could have
+/// planted would run as the sandbox and report whatever it likes.
+pub fn cache_subdir(name: &str) -> Result<PathBuf> {
+    let root = private_dir::ensure_private_dir(&cache_dir())?;
+    if name.is_empty() {
+        return Ok(root);
+    }
+    Ok(private_dir::ensure_private_dir(&root.join(name))?)
 }
 
 /// A fresh private directory for one VM's socket: a new random name made
