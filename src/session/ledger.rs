@@ -67,21 +67,15 @@ impl Ledger {
     /// A ledger persisted at `dir/<session>.json`; `dir` is created private
     /// or must pass the private-directory check.
     pub fn persistent(dir: &Path, session: &str, executor: &str) -> Result<Self> {
-        if !private_dir::is_safe_name(session.as_ref()) {
-            bail!("session id '{session}' is not a plain name");
-        }
-        let dir = private_dir::ensure_private_dir(dir)?;
-        let ledger = Ledger {
-            file: LedgerFile {
+        Self::adopt(
+            dir,
+            LedgerFile {
                 session: session.to_string(),
                 executor: executor.to_string(),
                 pid: std::process::id(),
                 resources: Vec::new(),
             },
-            path: Some(dir.join(format!("{session}.json"))),
-        };
-        ledger.save()?;
-        Ok(ledger)
+        )
     }
 
     /// Takes over the ledger of a dead session (`dmbench cleanup`): the
