@@ -97,14 +97,15 @@ pub fn open_session(
     let work_dir = match placement {
         // Guest tmpfs: sparse files cost only what is written.
         Placement::Vm => PathBuf::from("/run/dmbench"),
-        Placement::Local => PathBuf::from("/var/tmp/dmbench"),
+        // Private (0700, ours): nobody else can reach or swap the files.
+        Placement::Local => crate::private_dir::runtime_subdir("work")?,
     };
     Session::open(
         |sink| open_executor(placement, target, sink),
         events,
         SessionOptions {
             work_dir,
-            ledger_dir: Some(ledger::ledger_dir()),
+            ledger_dir: Some(ledger::ledger_dir()?),
         },
     )
 }

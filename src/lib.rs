@@ -9,6 +9,7 @@ pub mod frontend;
 pub mod kbuild;
 pub mod lab;
 pub mod output;
+pub mod private_dir;
 pub mod session;
 pub mod signals;
 pub mod table;

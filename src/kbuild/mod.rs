@@ -336,15 +336,22 @@ fn module_name(path: &Path) -> String {
 }
 
 fn lock_source(source: &Path) -> Result<nix::fcntl::Flock<std::fs::File>> {
-    let path = source.join(".dmbench-build.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let path = lock_path(source)?;
+    let file = crate::private_dir::open_private_file(&path, false)?;
     nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
         .map_err(|(_, e)| anyhow::anyhow!("locking {}: {}", path.display(), e.desc()))
+}
+
+/// The lock for one (canonical) source directory lives in the verified
+/// runtime directory, keyed by a hash of the path: nothing is created in
+/// the source tree, which someone else may be able to write to.
+fn lock_path(source: &Path) -> Result<PathBuf> {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::ffi::OsStrExt;
+    let digest = Sha256::digest(source.as_os_str().as_bytes());
+    let key: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let locks = crate::private_dir::runtime_subdir("locks")?;
+    Ok(locks.join(format!("build-{key}.lock")))
 }
 
 fn spawn_line_reader(
@@ -417,6 +424,29 @@ fn split_location(text: &str) -> Option<(String, u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_build_lock_lives_in_the_runtime_dir_and_never_follows_a_symlink() {
+        let source = tempfile::tempdir().expect("tmp");
+        let path = lock_path(source.path()).expect("lock path");
+        assert_eq!(path, lock_path(source.path()).expect("again"), "stable");
+        assert!(path.starts_with(crate::private_dir::runtime_dir().expect("runtime")));
+        drop(lock_source(source.path()).expect("lock"));
+        assert_eq!(
+            std::fs::read_dir(source.path()).expect("ls").count(),
+            0,
+            "nothing is made in the source tree"
+        );
+        // A symlink in the lock's place is not followed.
+        std::fs::remove_file(&path).expect("rm");
+        let victim = source.path().join("victim");
+        std::fs::write(&victim, b"keep").expect("write");
+        std::os::unix::fs::symlink(&victim, &path).expect("symlink");
+        let refused = lock_source(source.path()).map(drop);
+        std::fs::remove_file(&path).expect("rm link");
+        assert!(refused.is_err());
+        assert_eq!(std::fs::read(&victim).expect("read"), b"keep");
+    }
 
     #[test]
     fn gcc_errors_become_file_line_col() {

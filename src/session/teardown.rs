@@ -14,6 +14,9 @@ pub struct TeardownStep {
     pub error: Option<String>,
     /// Nothing to remove: it lived in a sandbox VM that is gone.
     pub moot: bool,
+    /// Left alone because it could not be proven to be the session's own
+    /// (`error` says why); never attempted.
+    pub refused: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,6 +30,22 @@ impl TeardownReport {
     pub fn all_ok(&self) -> bool {
         self.steps.iter().all(|s| s.error.is_none())
     }
+
+    pub fn refused(&self) -> impl Iterator<Item = &TeardownStep> {
+        self.steps.iter().filter(|s| s.refused)
+    }
+}
+
+/// What a guard decides about one resource before anything is done to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Proven the session's own: remove this (the ledger's resource with
+    /// its paths resolved).
+    Remove(Resource),
+    /// Proven to be gone already: nothing to do.
+    Gone,
+    /// Not proven to be the session's own: left alone, kept in the ledger.
+    Refuse(String),
 }
 
 impl fmt::Display for TeardownReport {
@@ -37,6 +56,7 @@ impl fmt::Display for TeardownReport {
         for step in &self.steps {
             match &step.error {
                 None => writeln!(f, "  removed {}", step.resource)?,
+                Some(e) if step.refused => writeln!(f, "  REFUSED {}: {e}", step.resource)?,
                 Some(e) => writeln!(f, "  FAILED  {}: {e}", step.resource)?,
             }
         }
@@ -61,6 +81,7 @@ pub fn moot(ledger: &mut Ledger, events: &EventSink, why: &str) -> TeardownRepor
             resource: resource.describe(),
             error: None,
             moot: true,
+            refused: false,
         });
     }
     events(Event::Action {
@@ -74,14 +95,31 @@ pub fn moot(ledger: &mut Ledger, events: &EventSink, why: &str) -> TeardownRepor
 /// be removed stays in the ledger (so `dmbench cleanup` can try again) and
 /// the rest are still attempted.
 pub fn unwind(exec: &mut dyn Executor, ledger: &mut Ledger, events: &EventSink) -> TeardownReport {
+    unwind_guarded(exec, ledger, events, &mut |_, r| Verdict::Remove(r.clone()))
+}
+
+/// As `unwind`, but each resource is first put to `guard`, which may
+/// refuse it (`dmbench cleanup` proves every resource of a ledger read from
+/// disk is the session's own before touching it).
+pub fn unwind_guarded(
+    exec: &mut dyn Executor,
+    ledger: &mut Ledger,
+    events: &EventSink,
+    guard: &mut dyn FnMut(&mut dyn Executor, &Resource) -> Verdict,
+) -> TeardownReport {
     let mut report = TeardownReport::default();
     let resources: Vec<Resource> = ledger.resources().iter().rev().cloned().collect();
     for resource in resources {
-        let outcome = remove(exec, &resource);
+        let (outcome, refused) = match guard(exec, &resource) {
+            Verdict::Remove(resolved) => (remove(exec, &resolved), false),
+            Verdict::Gone => (Ok(()), false),
+            Verdict::Refuse(why) => (Err(why), true),
+        };
         let text = resource.describe();
         events(Event::Action {
             text: match &outcome {
                 Ok(()) => format!("teardown: removed {text}"),
+                Err(e) if refused => format!("teardown: REFUSED to remove {text}: {e}"),
                 Err(e) => format!("teardown: FAILED to remove {text}: {e}"),
             },
         });
@@ -93,6 +131,7 @@ pub fn unwind(exec: &mut dyn Executor, ledger: &mut Ledger, events: &EventSink) 
             resource: text,
             error: outcome.err(),
             moot: false,
+            refused,
         });
     }
     let _ = ledger.close();

@@ -15,8 +15,10 @@ struct Verdicts {
     kvm: std::collections::BTreeMap<String, bool>,
 }
 
-fn verdict_file() -> PathBuf {
-    super::cache_dir().join("accel.json")
+/// In the verified cache dir; None when that dir cannot be trusted (then
+/// nothing is remembered and KVM is simply tried).
+fn verdict_file() -> Option<PathBuf> {
+    super::cache_subdir("").ok().map(|d| d.join("accel.json"))
 }
 
 fn host_release() -> String {
@@ -26,8 +28,8 @@ fn host_release() -> String {
 }
 
 fn load() -> Verdicts {
-    std::fs::read(verdict_file())
-        .ok()
+    verdict_file()
+        .and_then(|f| std::fs::read(f).ok())
         .and_then(|t| serde_json::from_slice(&t).ok())
         .unwrap_or_default()
 }
@@ -64,8 +66,7 @@ pub fn remember(accel: Accel, worked: bool) {
         return;
     }
     v.kvm.insert(host_release(), worked);
-    let _ = std::fs::create_dir_all(super::cache_dir());
-    if let Ok(text) = serde_json::to_vec_pretty(&v) {
-        let _ = std::fs::write(verdict_file(), text);
+    if let (Some(file), Ok(text)) = (verdict_file(), serde_json::to_vec_pretty(&v)) {
+        let _ = std::fs::write(file, text);
     }
 }

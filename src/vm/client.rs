@@ -81,6 +81,11 @@ pub struct VmExecutor {
 }
 
 impl VmExecutor {
+    /// The fresh private directory holding the agent socket.
+    pub fn socket_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
     /// Boots the VM and completes the handshake, or says why not.
     pub fn boot(config: VmConfig, events: EventSink) -> Result<VmExecutor> {
         let started = Instant::now();
@@ -126,7 +131,7 @@ impl VmExecutor {
         events: EventSink,
     ) -> Result<VmExecutor> {
         let run_dir = super::run_dir()?;
-        let socket = run_dir.join("agent.sock");
+        let socket = run_dir.join(super::SOCKET);
         let spawned = Instant::now();
         let mut child = qemu::spawn(&qemu::LaunchSpec {
             kernel: &config.kernel,
@@ -406,7 +411,10 @@ fn connect(socket: &Path, child: &mut Child, timeout: Duration) -> Result<UnixSt
     let deadline = Instant::now() + timeout;
     loop {
         match UnixStream::connect(socket) {
-            Ok(s) => return Ok(s),
+            Ok(s) => {
+                check_peer(&s, child.id())?;
+                return Ok(s);
+            }
             Err(e) => {
                 if let Ok(Some(status)) = child.try_wait() {
                     bail!("QEMU exited before the VM started ({status})");
@@ -418,6 +426,23 @@ fn connect(socket: &Path, child: &mut Child, timeout: Duration) -> Result<UnixSt
             }
         }
     }
+}
+
+/// The socket's directory is private; the listener is still checked to be
+/// our own QEMU child, running as us, before anything is sent or believed.
+fn check_peer(stream: &UnixStream, qemu_pid: u32) -> Result<()> {
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+    let peer = getsockopt(stream, PeerCredentials).context("reading the agent socket's peer")?;
+    let me = nix::unistd::geteuid().as_raw();
+    if u32::try_from(peer.pid()).ok() != Some(qemu_pid) || peer.uid() != me {
+        bail!(
+            "the agent socket is served by pid {} (uid {}), not our QEMU (pid {qemu_pid}, uid \
+             {me}): refusing to talk to it",
+            peer.pid(),
+            peer.uid()
+        );
+    }
+    Ok(())
 }
 
 fn spawn_frame_reader(stream: UnixStream, tx: mpsc::Sender<Incoming>, events: EventSink) {

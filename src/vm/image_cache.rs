@@ -33,12 +33,12 @@ pub fn initramfs_for(binary: &Path) -> Result<PathBuf> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let dir = super::cache_dir().join("images");
+    // Verified first: the image becomes the guest's init.
+    let dir = super::cache_subdir("images")?;
     let path = dir.join(format!("{key}.cpio{}", if gz { ".gz" } else { "" }));
     if path.is_file() {
         return Ok(path);
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let image = super::initramfs::build_image(binary, gz)?;
     // Unique per writer: threads of one process may build the same image at
     // once, and each must rename a complete file of its own.

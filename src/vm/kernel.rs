@@ -81,7 +81,7 @@ pub fn cache_key(version: &str, rustc_version: &str) -> String {
 /// The newest finished build for the current fragment, if any.
 pub fn find_cached() -> Option<BuiltKernel> {
     let hash = fragment_hash();
-    let mut found: Vec<BuiltKernel> = std::fs::read_dir(kernel_root())
+    let mut found: Vec<BuiltKernel> = std::fs::read_dir(super::cache_subdir("kernel").ok()?)
         .ok()?
         .flatten()
         .filter_map(|e| {
@@ -106,6 +106,7 @@ pub fn locate() -> Result<PathBuf> {
         let p = PathBuf::from(p);
         return Ok(if p.is_dir() { p.join("vmlinux") } else { p });
     }
+    super::cache_subdir("kernel")?;
     find_cached().map(|k| k.image()).ok_or_else(|| {
         anyhow!(
             "no lab kernel is cached under {}: run `dmbench kernel build` first (about 7 \
@@ -295,7 +296,7 @@ struct PrivateApt {
 
 impl PrivateApt {
     fn new() -> Result<Self> {
-        let root = super::cache_dir().join("apt");
+        let root = super::cache_subdir("apt")?;
         for d in ["lists/partial", "cache/archives/partial", "etc"] {
             std::fs::create_dir_all(root.join(d))?;
         }
@@ -414,8 +415,7 @@ fn resolve_debian_package(apt: &PrivateApt, wanted: Option<&str>) -> Result<(Str
 
 /// The .deb, downloaded once and kept, so a rebuild never needs the archive.
 fn fetch_deb(apt: &PrivateApt, package: &str, version: &str) -> Result<PathBuf> {
-    let downloads = super::cache_dir().join("downloads");
-    std::fs::create_dir_all(&downloads)?;
+    let downloads = super::cache_subdir("downloads")?;
     let prefix = format!("{package}_{}", version.replace(':', "%3a"));
     if let Some(found) = find_file(&downloads, &prefix, ".deb") {
         return Ok(found);
@@ -549,7 +549,7 @@ pub fn build(request: BuildRequest, progress: &mut dyn FnMut(&str)) -> Result<Bu
             )
         }
     };
-    let dir = kernel_root().join(cache_key(&version, &rustc_version));
+    let dir = super::cache_subdir("kernel")?.join(cache_key(&version, &rustc_version));
     if let Ok(text) = std::fs::read(dir.join(BUILT_FILE))
         && let Ok(mut k) = serde_json::from_slice::<BuiltKernel>(&text)
     {

@@ -88,9 +88,11 @@ pub fn detach(device: &Path) -> Result<(), ExecError> {
 
 /// A sparse file of exactly `size` bytes: ftruncate, never written.
 pub fn create_backing(path: &Path, size: u64) -> Result<(), ExecError> {
+    // The session's work dir: made private (0700) when new, and an existing
+    // one is used only if it is ours and nobody else can write to it.
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| io_error(&format!("create {}", dir.display()), &e))?;
+        crate::private_dir::ensure_private_dir(dir)
+            .map_err(|e| ExecError::new(ErrorKind::Invalid, e.to_string()))?;
     }
     let file = OpenOptions::new()
         .write(true)
@@ -187,11 +189,34 @@ mod tests {
         assert_eq!(meta.blocks(), 0, "nothing was written");
         let err = create_backing(&path, 512).expect_err("exists");
         assert_eq!(err.kind, ErrorKind::Exists);
+        use std::os::unix::fs::PermissionsExt;
+        let dir_meta = std::fs::symlink_metadata(path.parent().expect("dir")).expect("stat");
+        assert_eq!(
+            dir_meta.permissions().mode() & 0o777,
+            0o700,
+            "a new work dir is private"
+        );
         remove_backing(&path).expect("remove file");
         remove_backing(path.parent().expect("dir")).expect("remove empty dir");
         assert_eq!(
             remove_backing(&path).expect_err("gone").kind,
             ErrorKind::NotFound
         );
+    }
+
+    #[test]
+    fn backing_files_are_not_made_in_a_dir_others_can_write() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).expect("mkdir");
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        let err = create_backing(&open.join("d.img"), 512).expect_err("refused");
+        assert!(
+            err.message.contains("refusing to use it"),
+            "{}",
+            err.message
+        );
+        assert!(!open.join("d.img").exists());
     }
 }
