@@ -22,7 +22,7 @@ fn unknown_step_kind_lists_the_valid_ones() {
         &[
             "lab.toml:13: unknown step kind 'bulid'; did you mean 'build'? valid kinds: build, \
            load, disk, create, write, read, status, table, info, message, suspend, resume, \
-           reload, remove, unload, detach",
+           reload, remove, unload, reload-module, detach",
         ],
     );
     assert_lab_errors(
