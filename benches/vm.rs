@@ -19,7 +19,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn config() -> VmConfig {
-    let kernel = dmbench::vm::kernel::locate().expect("a lab kernel (scripts/dev.sh setup)");
+    let kernel = dmbench::kernel::locate().expect("a lab kernel (scripts/dev.sh setup)");
     VmConfig::new(kernel, PathBuf::from(env!("CARGO_BIN_EXE_dmbench")))
 }
 
@@ -241,7 +241,7 @@ fn targets_compared() {
         "\n## basic_target (logging off) vs dm-linear vs the raw loop device \
          (one VM, O_DIRECT, devices interleaved, median of 9)"
     );
-    let kdir = dmbench::vm::kernel::find_cached().expect("kernel").tree();
+    let kdir = dmbench::kernel::find_cached().expect("kernel").tree();
     let mut s = session(None);
     let disk = s.add_disk("bench", 128 << 20, false, false).expect("disk");
     let sectors = disk.sectors();
@@ -348,7 +348,7 @@ fn targets_compared() {
 
 fn kernel_build() {
     println!("\n## Lab kernel cold build (recorded by `dmbench kernel build`)");
-    match dmbench::vm::kernel::find_cached() {
+    match dmbench::kernel::find_cached() {
         Some(k) => println!(
             "{} with fragment {} and rustc {}: {:.0} s ({:.1} min) on {} cores",
             k.version,

@@ -13,7 +13,7 @@ use crate::vm::VmExecutor;
 pub fn build_module(source: &Path, kdir: Option<PathBuf>) -> Result<bool> {
     let kdir = match kdir {
         Some(k) => k,
-        None => match crate::vm::kernel::find_cached() {
+        None => match crate::kernel::find_cached() {
             Some(k) => k.tree(),
             None => crate::kbuild::host_kdir(),
         },

@@ -49,7 +49,7 @@ pub fn vm_config(target: &TargetArgs) -> Result<VmConfig> {
     let kernel = match &target.kernel {
         Some(p) if p.is_dir() => p.join("vmlinux"),
         Some(p) => p.clone(),
-        None => crate::vm::kernel::locate()?,
+        None => crate::kernel::locate()?,
     };
     let agent = agent_binary()?;
     let mut config = VmConfig::new(kernel, agent);
@@ -62,7 +62,7 @@ pub fn vm_config(target: &TargetArgs) -> Result<VmConfig> {
 pub fn module_kdir(placement: Placement, target: &TargetArgs) -> Option<PathBuf> {
     match (placement, &target.kernel) {
         (Placement::Vm, Some(k)) if k.is_dir() => Some(k.clone()),
-        (Placement::Vm, _) => crate::vm::kernel::find_cached().map(|k| k.tree()),
+        (Placement::Vm, _) => crate::kernel::find_cached().map(|k| k.tree()),
         (Placement::Local, _) => Some(crate::kbuild::host_kdir()),
     }
 }

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod exec;
 pub mod frontend;
 pub mod kbuild;
+pub mod kernel;
 pub mod lab;
 pub mod output;
 pub mod private_dir;

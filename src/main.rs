@@ -25,7 +25,7 @@ fn main() -> ExitCode {
 }
 
 fn kernel(command: KernelCommand) -> Result<bool> {
-    use dmbench::vm::kernel::{self, BuildRequest, Source};
+    use dmbench::kernel::{self, BuildRequest, Source};
     match command {
         KernelCommand::Path => {
             let k = kernel::find_cached().ok_or_else(|| {

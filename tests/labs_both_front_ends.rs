@@ -67,7 +67,7 @@ fn headless(lab: &Path) -> Vec<Verdict> {
 fn through_the_tui_worker(lab_path: &Path) -> Vec<Verdict> {
     let config = common::vm_config().expect("vm");
     let lab = load_lab(lab_path).expect("the lab parses");
-    let kdir = dmbench::vm::kernel::find_cached().map(|k| k.tree());
+    let kdir = dmbench::kernel::find_cached().map(|k| k.tree());
     let (tx, mut updates) = tokio::sync::mpsc::unbounded_channel();
     let handle = worker::spawn(
         Box::new(move |events| {

@@ -95,7 +95,7 @@ fn every_shipped_lab_passes_with_the_local_front_end_inside_the_guest() {
     let Some(config) = common::vm_config() else {
         return;
     };
-    let kdir = dmbench::vm::kernel::find_cached()
+    let kdir = dmbench::kernel::find_cached()
         .expect("a cached lab kernel")
         .tree();
     let kernel = KernelIdentity::of_tree(&kdir).expect("the lab kernel names itself");

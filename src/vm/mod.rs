@@ -1,4 +1,4 @@
-//! The sandbox VM: a lab kernel built and cached by dmbench, a guest image
+//! The sandbox VM: a guest image
 //! holding only the dmbench binary, QEMU, and the executor that talks to
 //! the agent inside.
 
@@ -6,7 +6,6 @@ pub mod accel;
 pub mod client;
 pub mod image_cache;
 pub mod initramfs;
-pub mod kernel;
 pub mod qemu;
 
 use std::path::{Path, PathBuf};

@@ -12,7 +12,7 @@ use dmbench::vm::VmConfig;
 /// is cached — but in CI, or with DMBENCH_REQUIRE_VM=1, a missing kernel
 /// fails the test instead of skipping it.
 pub fn vm_config() -> Option<VmConfig> {
-    match dmbench::vm::kernel::locate() {
+    match dmbench::kernel::locate() {
         Ok(kernel) => Some(VmConfig::new(
             kernel,
             PathBuf::from(env!("CARGO_BIN_EXE_dmbench")),
