@@ -38,7 +38,7 @@ fn boot_and_round_trip() {
         let mut vm = VmExecutor::boot(config(), discard_events()).expect("boot");
         total.push(started.elapsed().as_secs_f64());
         handshake.push(vm.timings.spawn_to_handshake.as_secs_f64());
-        accel = vm.timings.accel.clone();
+        accel = vm.timings.accel.to_string();
         image = vm.timings.image_bytes;
         vm.shutdown().expect("poweroff");
     }

@@ -52,12 +52,13 @@ impl VmConfig {
 }
 
 /// How long the phases of a boot took (for `dmbench vm check` and benches).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct BootTimings {
     pub image: Duration,
     pub spawn_to_handshake: Duration,
     pub total: Duration,
-    pub accel: String,
+    /// The accelerator the VM runs on.
+    pub accel: Accel,
     pub image_bytes: usize,
 }
 
@@ -187,8 +188,11 @@ impl VmExecutor {
             dead: None,
             run_dir,
             timings: BootTimings {
-                accel: accel.name().to_string(),
-                ..Default::default()
+                image: Duration::ZERO,
+                spawn_to_handshake: Duration::ZERO,
+                total: Duration::ZERO,
+                accel,
+                image_bytes: 0,
             },
         };
         let hello = vm.call_with_timeout(

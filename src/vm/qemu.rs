@@ -31,6 +31,12 @@ impl Accel {
     }
 }
 
+impl std::fmt::Display for Accel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 pub struct LaunchSpec<'a> {
     pub kernel: &'a Path,
     pub initrd: &'a Path,
