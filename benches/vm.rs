@@ -274,7 +274,7 @@ fn targets_compared() {
     for (impl_name, dir) in [("Rust", "kmod/rust"), ("C", "kmod/c")] {
         let built =
             dmbench::kbuild::build(&repo().join(dir), &kdir, &mut |_| {}).expect("module builds");
-        s.register_module(&built.name, &built.path);
+        s.register_module(&built.name, &built.path, built.debug_image().as_deref());
         s.load_module("basic_target", "").expect("load");
         s.create_device(
             "bt",

@@ -4,6 +4,7 @@
 pub mod cleanup;
 pub mod cli;
 pub mod commands;
+pub mod crash;
 pub mod exec;
 pub mod frontend;
 pub mod kbuild;

@@ -43,8 +43,12 @@ impl KernelIdentity {
         })
     }
 
+    /// The kernel, and how modules are built for it (a change of build
+    /// flags must not find builds made without them).
     fn digest(&self) -> String {
-        hex(&Sha256::digest(format!("{}\n{}", self.release, self.version).as_bytes())[..8])
+        let recipe = super::DEBUG_FLAGS.join(" ");
+        let text = format!("{}\n{}\n{recipe}", self.release, self.version);
+        hex(&Sha256::digest(text.as_bytes())[..8])
     }
 }
 
@@ -94,6 +98,28 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// The build with debug information kept beside a cached module.
+pub fn debug_image(module: &Path) -> Option<PathBuf> {
+    let mut name = module.file_name()?.to_os_string();
+    name.push(".debug");
+    let debug = module.with_file_name(name);
+    debug.is_file().then_some(debug)
+}
+
+/// `objcopy --strip-debug`; without objcopy the module is kept whole.
+fn strip_debug(from: &Path, to: &Path) -> Result<()> {
+    let stripped = std::process::Command::new("objcopy")
+        .arg("--strip-debug")
+        .arg(from)
+        .arg(to)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !stripped {
+        std::fs::copy(from, to).with_context(|| format!("keeping {}", from.display()))?;
+    }
+    Ok(())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -130,8 +156,10 @@ impl ModuleCache {
         (!found.is_empty()).then_some(found)
     }
 
-    /// Keeps copies of `modules`; returns where they are now. The entry
-    /// appears whole or not at all (written aside, then renamed).
+    /// Keeps copies of `modules`: `NAME.ko` stripped of debug information
+    /// (what is loaded: smaller on the wire) and `NAME.ko.debug` as built
+    /// (what crashes are decoded with); returns the loadable ones. The
+    /// entry appears whole or not at all (written aside, then renamed).
     pub fn store(
         &self,
         source: &str,
@@ -148,8 +176,11 @@ impl ModuleCache {
         std::fs::create_dir(&staging).with_context(|| format!("creating {}", staging.display()))?;
         for module in modules {
             let name = module.file_name().context("a module path without a name")?;
-            std::fs::copy(module, staging.join(name))
+            let kept = staging.join(name);
+            let debug = staging.join(format!("{}.debug", name.to_string_lossy()));
+            std::fs::copy(module, &debug)
                 .with_context(|| format!("keeping {}", module.display()))?;
+            strip_debug(&debug, &kept)?;
         }
         let _ = std::fs::remove_dir_all(&dir);
         if std::fs::rename(&staging, &dir).is_err() {
@@ -195,6 +226,10 @@ mod tests {
         assert!(cache.lookup("abc", &kernel()).is_none());
         let kept = cache.store("abc", &kernel(), &[built]).expect("store");
         assert_eq!(kept.len(), 1);
+        assert!(
+            debug_image(&kept[0]).is_some(),
+            "the unstripped build is kept"
+        );
         assert_eq!(cache.lookup("abc", &kernel()), Some(kept));
         let other = KernelIdentity {
             version: "#2".into(),

@@ -80,6 +80,18 @@ pub struct BuiltModule {
     pub cached: bool,
 }
 
+impl BuiltModule {
+    /// The unstripped build beside the loadable one, for decoding crashes.
+    pub fn debug_image(&self) -> Option<PathBuf> {
+        cache::debug_image(&self.path)
+    }
+}
+
+/// What every module build adds to make's command line: DWARF for C and
+/// Rust objects, which the crash decoder reads (the copy that is loaded
+/// is stripped).
+pub const DEBUG_FLAGS: [&str; 2] = ["KCFLAGS=-g", "KRUSTFLAGS=-Cdebuginfo=2"];
+
 /// Builds a kmod source against a kernel tree, reporting output lines:
 /// [`build`] in real use, a stand-in in UI tests.
 pub type Builder =
@@ -260,6 +272,9 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
             "-j{}",
             std::thread::available_parallelism().map_or(2, |n| n.get())
         ))
+        // Line tables for the crash decoder, in the module only: the lab
+        // kernel itself is built without debug information.
+        .args(DEBUG_FLAGS)
         .arg("modules")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

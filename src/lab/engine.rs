@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::model::{ErrorMatch, IoTarget, PatternSpec, Step, StepKind};
 use super::report::ProbeFigures;
 use super::roots::SourceRoots;
+use crate::crash::Crash;
 use crate::exec::protocol::{ProbeOp, ProbeResult, TableLine};
 use crate::kbuild::{Builder, BuiltModule};
 use crate::session::{ProbeRequest, ProbeTarget, Session, SessionError};
@@ -74,6 +75,10 @@ pub struct StepRecord {
     /// The sandbox VM died during this step.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub guest_died: bool,
+    /// A kernel crash report (Oops, BUG, panic, or a WARN the kernel
+    /// survived) that appeared during the step, decoded to source lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crash: Option<Crash>,
     /// The probe's full result, for front ends (the report has `probe`).
     #[serde(skip)]
     pub probe_result: Option<ProbeResult>,
@@ -95,6 +100,7 @@ impl StepRecord {
             error: None,
             refusal: None,
             guest_died: false,
+            crash: None,
             probe_result: None,
         }
     }
@@ -155,6 +161,7 @@ pub fn run_step(
     observer: &mut dyn StepObserver,
 ) -> StepRecord {
     let mark = session.kernel_log().mark();
+    let crashes_before = session.crashes().len();
     let started = Instant::now();
     let mut lines = Vec::new();
     let produced = perform(session, ctx, step, observer, &mut lines);
@@ -184,11 +191,19 @@ pub fn run_step(
         }
     }
     record.output = lines;
+    record.crash = session.crashes().get(crashes_before).cloned();
     match verdict {
         Ok(()) => record.outcome = Outcome::Passed,
         Err(reason) => {
             record.outcome = Outcome::Failed;
-            record.error = Some(reason);
+            // The decoded crash says more than the console dump (which the
+            // report keeps in `crash.console`).
+            record.error = Some(match &record.crash {
+                Some(crash) if record.guest_died => {
+                    format!("the guest kernel crashed: {}", crash.summary())
+                }
+                _ => reason,
+            });
         }
     }
     record
@@ -291,7 +306,7 @@ fn perform(
     match &step.kind {
         StepKind::Build { source } => {
             let built = build(ctx, source, observer, lines)?;
-            s.register_module(&built.name, &built.path);
+            s.register_module(&built.name, &built.path, built.debug_image().as_deref());
             let file = built
                 .path
                 .file_name()

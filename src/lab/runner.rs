@@ -123,6 +123,10 @@ fn run_steps(session: &mut Session, ctx: &LabContext, lab: &Lab) -> Vec<StepReco
                 stopped = true;
             }
         }
+        if let Some(crash) = record.crash.as_ref().filter(|c| !c.kind.fatal()) {
+            // The kernel went on; the run does too, but says what it saw.
+            output::line(&format!("        kernel {}", indent(&crash.summary())));
+        }
         records.push(record);
     }
     records

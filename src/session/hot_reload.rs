@@ -126,6 +126,7 @@ impl Session {
         }
         if let Some(m) = self.modules.get_mut(name) {
             m.image = Some(image.to_path_buf());
+            m.debug_image = crate::kbuild::cache::debug_image(image);
         }
         self.action(format!(
             "module {name}: swapped for {} under {} device(s), I/O stopped {:.1} ms",

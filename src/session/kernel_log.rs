@@ -55,12 +55,24 @@ impl KernelLog {
 
     /// Records seen after `mark` (those still kept).
     pub fn since(&self, mark: u64) -> Vec<KmsgRecord> {
+        self.since_at(mark).0
+    }
+
+    /// Records seen after `mark` (those still kept), and the mark of the
+    /// first one returned: record `i` is at mark `first + i`.
+    pub fn since_at(&self, mark: u64) -> (Vec<KmsgRecord>, u64) {
         let Ok(j) = self.journal.lock() else {
-            return Vec::new();
+            return (Vec::new(), mark);
         };
         let first_kept = j.seen - j.records.len() as u64;
-        let skip = mark.saturating_sub(first_kept) as usize;
-        j.records.iter().skip(skip).cloned().collect()
+        let first = mark.max(first_kept);
+        let records = j
+            .records
+            .iter()
+            .skip((first - first_kept) as usize)
+            .cloned()
+            .collect();
+        (records, first)
     }
 }
 

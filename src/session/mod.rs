@@ -16,6 +16,7 @@ pub mod teardown;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::crash::{Crash, Decoder, ModuleImage};
 use crate::exec::protocol::{
     BlockStat, DmInfo, ModuleInfo, ProbeOp, ProbeResult, ProbeSpec, Request, Response, TableLine,
     TargetVersion,
@@ -114,6 +115,8 @@ pub struct Module {
     pub name: String,
     /// The built module file on the host.
     pub image: Option<PathBuf>,
+    /// The same build with its debug information (crashes decode with it).
+    pub debug_image: Option<PathBuf>,
     pub loaded: bool,
     /// The parameters it was loaded with (a reload keeps them).
     pub params: String,
@@ -164,6 +167,10 @@ pub struct Session {
     /// Set when the sandbox VM died: the headline of why. Everything the
     /// session created lived in it and went with it.
     guest_gone: Option<String>,
+    /// Kernel crashes (fatal ones and WARNs) seen so far, decoded.
+    crashes: Vec<Crash>,
+    /// Kernel-log records up to here were searched for WARN reports.
+    warn_mark: u64,
     torn_down: bool,
 }
 
@@ -216,6 +223,8 @@ impl Session {
             devices: BTreeMap::new(),
             modules: BTreeMap::new(),
             guest_gone: None,
+            crashes: Vec::new(),
+            warn_mark: 0,
             torn_down: false,
         };
         session.action(format!(
@@ -247,6 +256,12 @@ impl Session {
     /// Why the sandbox VM is gone, once it is.
     pub fn guest_gone(&self) -> Option<&str> {
         self.guest_gone.as_deref()
+    }
+
+    /// Every kernel crash report seen in this session, decoded against the
+    /// modules it built, oldest first.
+    pub fn crashes(&self) -> &[Crash] {
+        &self.crashes
     }
 
     pub fn disks(&self) -> impl Iterator<Item = &Disk> {
@@ -302,12 +317,57 @@ impl Session {
         if let Some(why) = &self.guest_gone {
             return Err(SessionError::GuestGone(why.clone()));
         }
-        self.exec.call(request).map_err(|e| {
-            if e.kind == ErrorKind::GuestDied {
-                self.guest_gone = Some(headline(&e.message));
-            }
-            SessionError::exec(context(), e)
-        })
+        let answer = self.exec.call(request);
+        if let Err(e) = &answer
+            && e.kind == ErrorKind::GuestDied
+        {
+            self.guest_gone = Some(headline(&e.message));
+            self.note_crash(&e.message);
+        }
+        self.find_warnings();
+        answer.map_err(|e| SessionError::exec(context(), e))
+    }
+
+    /// Decodes a crash report against the session's modules and tells.
+    fn note_crash(&mut self, text: &str) {
+        let images: Vec<ModuleImage> = self
+            .modules
+            .values()
+            .filter_map(|m| {
+                Some(ModuleImage {
+                    name: m.name.clone(),
+                    path: m.debug_image.clone().or(m.image.clone())?,
+                })
+            })
+            .collect();
+        if let Some(crash) = Crash::from_text(text, &mut Decoder::new(&images)) {
+            self.action(format!("kernel {}: {}", crash.kind.name(), crash.summary()));
+            self.crashes.push(crash);
+        }
+    }
+
+    /// A WARN leaves the kernel running: its report arrives in the kernel
+    /// log, line by line, and is decoded once its end line is there.
+    fn find_warnings(&mut self) {
+        let (records, first) = self.kernel_log.since_at(self.warn_mark);
+        let Some(start) = records.iter().position(|r| r.text.starts_with("WARNING: ")) else {
+            self.warn_mark = first + records.len() as u64;
+            return;
+        };
+        let Some(end) = records[start..]
+            .iter()
+            .position(|r| r.text.starts_with("---[ end trace"))
+        else {
+            // Not complete yet: look again from its first line next time.
+            self.warn_mark = first + start as u64;
+            return;
+        };
+        let text: Vec<&str> = records[start..=start + end]
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect();
+        self.warn_mark = first + (start + end + 1) as u64;
+        self.note_crash(&text.join("\n"));
     }
 
     /// A request whose answer must have one shape: `pick` takes it apart
@@ -463,15 +523,18 @@ impl Session {
 
     // ---- modules -----------------------------------------------------------
 
-    /// Makes a built module known to the session, so it can be loaded by name.
-    pub fn register_module(&mut self, name: &str, image: &Path) {
+    /// Makes a built module known to the session, so it can be loaded by
+    /// name; `debug_image` is the same build with its debug information.
+    pub fn register_module(&mut self, name: &str, image: &Path, debug_image: Option<&Path>) {
         let entry = self.modules.entry(name.to_string()).or_insert(Module {
             name: name.to_string(),
             image: None,
+            debug_image: None,
             loaded: false,
             params: String::new(),
         });
         entry.image = Some(image.to_path_buf());
+        entry.debug_image = debug_image.map(Path::to_path_buf);
     }
 
     /// Loads a built module with insmod-style parameters.

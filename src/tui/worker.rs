@@ -291,7 +291,8 @@ impl Worker {
                 name,
                 image,
             } => {
-                s.register_module(&name, &image);
+                let debug = crate::kbuild::cache::debug_image(&image);
+                s.register_module(&name, &image, debug.as_deref());
                 Ok(format!("built {name} from {}", source.display()))
             }
             Command::LoadModule { name } => {
