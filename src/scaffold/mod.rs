@@ -274,7 +274,10 @@ mod tests {
             let shipped = std::fs::read_to_string(repo.join("kmod/rust").join(file)).expect("read");
             assert_eq!(ours.text, shipped, "{file}");
             // The glue never names a target (its docs use my_target as an example).
-            assert!(!ours.text.contains("basic_target"), "{file} names no target");
+            assert!(
+                !ours.text.contains("basic_target"),
+                "{file} names no target"
+            );
         }
         let main = files
             .iter()
