@@ -326,7 +326,7 @@ fn sources(ext: &str) -> Vec<PathBuf> {
 
 #[test]
 fn every_c_source_is_checkpatch_clean() {
-    let Some(kernel) = dmbench::vm::kernel::find_cached() else {
+    let Some(kernel) = dmbench::kernel::find_cached() else {
         assert!(!required(), "checkpatch needs the lab kernel tree");
         eprintln!("SKIPPED (no lab kernel tree for checkpatch)");
         return;

@@ -142,7 +142,7 @@ fn a_generated_c_target_passes_its_lab_in_the_vm() {
 /// would clash, still give code that builds clean and is kernel style.
 #[test]
 fn generated_code_builds_clean_and_is_kernel_style_for_any_valid_name() {
-    let Some(kernel) = dmbench::vm::kernel::find_cached() else {
+    let Some(kernel) = dmbench::kernel::find_cached() else {
         assert!(!required(), "building needs the lab kernel tree");
         eprintln!("SKIPPED (no lab kernel tree)");
         return;
