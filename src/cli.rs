@@ -80,6 +80,17 @@ pub enum Command {
     },
     /// Remove what a killed session left behind (only dmbench's own).
     Cleanup,
+    /// Start a new target: DIR/NAME/ with its module source, a lab and a README.
+    New {
+        /// Module and target name: a C identifier of at most 15 bytes, lowercase by convention.
+        name: String,
+        /// Language of the module.
+        #[arg(long, value_enum, default_value_t = crate::scaffold::Lang::Rust)]
+        lang: crate::scaffold::Lang,
+        /// Where to create NAME/ (must exist; NAME/ must not).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
     /// Sandbox VM utilities.
     Vm {
         #[command(subcommand)]

@@ -12,6 +12,7 @@ pub mod kernel;
 pub mod lab;
 pub mod output;
 pub mod private_dir;
+pub mod scaffold;
 pub mod session;
 pub mod signals;
 pub mod table;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Some(Command::Kernel { command }) => kernel(command),
         Some(Command::Build { source, kdir }) => dmbench::commands::build_module(&source, kdir),
         Some(Command::Cleanup) => dmbench::cleanup::run(),
+        Some(Command::New { name, lang, dir }) => dmbench::scaffold::run(&name, lang, &dir),
         Some(Command::Vm {
             command: VmCommand::Check { target },
         }) => dmbench::commands::vm_check(&target),

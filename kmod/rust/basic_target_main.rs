@@ -13,41 +13,29 @@
 //! Message: log on | log off
 //! ```
 //!
-//! Every decision is made here. `dm.rs` wraps the C glue
-//! (`basic_target_glue.c`) that owns `struct target_type` and reaches the
-//! parts of device-mapper that Rust has no bindings for. `kmod/c` holds the
-//! same target in C; both must behave identically.
+//! Every decision is made here. `dm.rs` wraps the generic C glue
+//! (`dm_glue.c`) that owns `struct target_type` and reaches the parts of
+//! device-mapper that Rust has no bindings for; the target names itself once,
+//! in `module_dm_target!`. `kmod/c` holds the same target in C; both must
+//! behave identically.
 
-use kernel::bindings;
 use kernel::fmt::Write;
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
 
 mod dm;
 
-use dm::{Args, Bio, Callout, CtrError, Device, MapResult, StatusType, StatusWriter, Target};
+use dm::{
+    Args, Bio, Callout, CtrError, Device, MapResult, ReqOp, StatusType, StatusWriter, Target,
+};
 
-module! {
-    type: BasicTargetModule,
+dm::module_dm_target! {
+    type: BasicTarget,
     name: "basic_target",
+    version: [1, 0, 0],
     authors: ["dmbench"],
     description: "dmbench basic_target: counting, logging pass-through DM target (Rust)",
     license: "GPL",
-}
-
-struct BasicTargetModule;
-
-impl kernel::Module for BasicTargetModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        dm::register()?;
-        Ok(Self)
-    }
-}
-
-impl Drop for BasicTargetModule {
-    fn drop(&mut self) {
-        dm::unregister();
-    }
 }
 
 /// What a bio asks for, as far as logging and counting are concerned.
@@ -66,39 +54,24 @@ impl Op {
         if bio.is_preflush() && bio.size() == 0 {
             return Op::Flush;
         }
-        // Compare the operation, never test it as a bit mask: REQ_OP_* are
-        // numbers (REQ_OP_WRITE is 1, REQ_OP_DISCARD is 3, ...).
         match bio.op() {
-            bindings::req_op_REQ_OP_READ => Op::Read,
-            bindings::req_op_REQ_OP_WRITE => Op::Write,
-            bindings::req_op_REQ_OP_FLUSH => Op::Flush,
-            bindings::req_op_REQ_OP_DISCARD => Op::Discard,
+            ReqOp::Read => Op::Read,
+            ReqOp::Write => Op::Write,
+            ReqOp::Flush => Op::Flush,
+            ReqOp::Discard => Op::Discard,
             _ => Op::Other,
         }
     }
 
-    fn name(self) -> &'static CStr {
+    fn name(self) -> &'static str {
         match self {
-            Op::Read => c"read",
-            Op::Write => c"write",
-            Op::Flush => c"flush",
-            Op::Discard => c"discard",
-            Op::Other => c"other",
+            Op::Read => "read",
+            Op::Write => "write",
+            Op::Flush => "flush",
+            Op::Discard => "discard",
+            Op::Other => "other",
         }
     }
-}
-
-/// Strict unsigned decimal: digits only, no sign, no trailing junk (`12x`
-/// is refused), no overflow.
-fn parse_sector(arg: &CStr) -> Option<u64> {
-    let digits = arg.to_bytes();
-    if digits.is_empty() {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |acc, &c| {
-        let digit = c.checked_sub(b'0').filter(|d| *d <= 9)?;
-        acc.checked_mul(10)?.checked_add(u64::from(digit))
-    })
 }
 
 /// One table line's state, owned by DM core through `ti->private`.
@@ -113,44 +86,32 @@ struct BasicTarget {
     log: Atomic<bool>,
 }
 
+#[vtable]
 impl dm::TargetOps for BasicTarget {
     /// `<dev_path> <start_sector>`
-    fn ctr(ti: &mut Target, args: &Args<'_>) -> Result<KBox<Self>, CtrError> {
+    fn ctr(ti: &mut Target, args: &Args<'_>) -> Result<Self, CtrError> {
         let (Some(path), Some(start), 2) = (args.get(0), args.get(1), args.len()) else {
-            return Err(CtrError {
-                code: EINVAL,
-                reason: c"invalid argument count",
-            });
+            return Err(CtrError::new(EINVAL, c"invalid argument count"));
         };
-        let start = parse_sector(start).ok_or(CtrError {
-            code: EINVAL,
-            reason: c"invalid start sector",
-        })?;
-        let dev = ti.get_device(path).map_err(|code| CtrError {
-            code,
-            reason: c"device lookup failed",
-        })?;
-        let this = KBox::new(
-            BasicTarget {
-                dev,
-                start,
-                reads: Atomic::new(0),
-                writes: Atomic::new(0),
-                read_bytes: Atomic::new(0),
-                write_bytes: Atomic::new(0),
-                log: Atomic::new(true),
-            },
-            GFP_KERNEL,
-        )
-        .map_err(|_| CtrError {
-            code: ENOMEM,
-            reason: c"cannot allocate context",
-        })?;
+        let start = dm::parse_u64(start).ok_or(CtrError::new(EINVAL, c"invalid start sector"))?;
+        let dev = ti
+            .get_device(path)
+            .map_err(|code| CtrError::new(code, c"device lookup failed"))?;
         // One bio of each of these kinds passes straight through to the
         // device. Empty flushes are not allowed to bypass `map`, so that
         // they show up in the log.
         ti.set_num_bios(1, 1, 1, 1);
-        Ok(this)
+        // dm.rs boxes this, and fails with "cannot allocate context" (ENOMEM)
+        // if it cannot: the same words and order as kmod/c.
+        Ok(BasicTarget {
+            dev,
+            start,
+            reads: Atomic::new(0),
+            writes: Atomic::new(0),
+            read_bytes: Atomic::new(0),
+            write_bytes: Atomic::new(0),
+            log: Atomic::new(true),
+        })
     }
 
     fn map(&self, ti: &Target, bio: &mut Bio) -> MapResult {
@@ -158,8 +119,8 @@ impl dm::TargetOps for BasicTarget {
         let sector = bio.sector();
         let size = bio.size();
 
-        if self.log.load(Relaxed) {
-            dm::log_bio(op.name(), sector, size);
+        if self.log.load(Relaxed) && dm::ratelimit() {
+            pr_info!("{} request: sector {} size {}\n", op.name(), sector, size);
         }
 
         if size != 0 {
@@ -183,8 +144,8 @@ impl dm::TargetOps for BasicTarget {
         // did, fail the bio rather than write to the wrong place.
         if size != 0 {
             // start + dm_target_offset(ti, sector)
-            match sector
-                .checked_sub(ti.begin())
+            match ti
+                .offset(sector)
                 .and_then(|offset| self.start.checked_add(offset))
             {
                 Some(mapped) => bio.set_sector(mapped),
@@ -211,7 +172,7 @@ impl dm::TargetOps for BasicTarget {
     }
 
     /// `log on` | `log off`
-    fn message(&self, _ti: &Target, args: &Args<'_>) -> Result {
+    fn message(&self, _ti: &Target, args: &Args<'_>, _reply: &mut StatusWriter) -> Result {
         let log = if args.len() == 2 && args.get(0) == Some(c"log") {
             match args.get(1).map(CStr::to_bytes) {
                 Some(b"on") => Some(true),
@@ -227,7 +188,7 @@ impl dm::TargetOps for BasicTarget {
                 Ok(())
             }
             None => {
-                pr_warn!("unrecognised message: {}\n", args);
+                dm::warn_args(c"unrecognised message: ", args);
                 Err(EINVAL)
             }
         }
