@@ -130,6 +130,13 @@ fn a_new_build_that_does_not_compile_leaves_the_old_module_in_place() {
     assert_eq!(reload["kind"], "reload-module");
     let refusal = reload["refusal"].as_str().expect("the reason is kept");
     assert!(refusal.contains("basic_target.c:"), "file:line: {refusal}");
+    let diagnostics = reload["diagnostics"].as_array().expect("diagnostics");
+    assert!(
+        diagnostics.iter().any(|d| d
+            .as_str()
+            .is_some_and(|d| d.contains("basic_target.c:") && d.contains(": error: "))),
+        "{diagnostics:?}"
+    );
 }
 
 #[test]

@@ -12,6 +12,9 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 pub mod cache;
+mod diagnostics;
+
+pub use diagnostics::{BuildFailure, Diagnostic, Diagnostics};
 
 use cache::{KernelIdentity, ModuleCache};
 
@@ -46,25 +49,6 @@ impl Toolchain {
         if let Some(lib) = &self.libclang_path {
             cmd.env("LIBCLANG_PATH", lib);
         }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-    pub severity: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.file, self.line, self.column, self.severity, self.message
-        )
     }
 }
 
@@ -292,12 +276,10 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
         readers.push(spawn_line_reader(err, tx.clone()));
     }
     drop(tx);
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = Diagnostics::default();
     let mut tail: Vec<String> = Vec::new();
     for line in rx {
-        if let Some(d) = parse_diagnostic(&line) {
-            diagnostics.push(d);
-        }
+        diagnostics.line(&line);
         tail.push(line.clone());
         if tail.len() > 30 {
             tail.remove(0);
@@ -308,25 +290,18 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
         let _ = r.join();
     }
     let status = child.wait().context("waiting for make")?;
+    let diagnostics = diagnostics.finish();
     if !status.success() {
-        let errors: Vec<String> = diagnostics
-            .iter()
-            .filter(|d| d.severity == "error")
-            .map(|d| d.to_string())
-            .collect();
-        if errors.is_empty() {
-            bail!(
-                "build of {} failed ({status}); last output:\n{}",
-                source.display(),
-                tail.join("\n")
-            );
+        return Err(BuildFailure {
+            source: source.clone(),
+            status: status.to_string(),
+            errors: diagnostics
+                .into_iter()
+                .filter(|d| d.severity == "error")
+                .collect(),
+            tail,
         }
-        bail!(
-            "build of {} failed with {} error(s):\n{}",
-            source.display(),
-            errors.len(),
-            errors.join("\n")
-        );
+        .into());
     }
     let mut path = find_module(&source)?;
     if let Some(kernel) = &kernel {
@@ -396,46 +371,6 @@ fn find_module(source: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Recognises `file:line:col: error: message` (gcc) and rustc's
-/// `error: message` / `  --> file:line:col` pair (the location is attached to
-/// the preceding headline by the caller's stream order; here we only parse
-/// one-line forms).
-pub fn parse_diagnostic(line: &str) -> Option<Diagnostic> {
-    let trimmed = line.trim();
-    if let Some(rest) = trimmed.strip_prefix("--> ") {
-        let (file, line_no, col) = split_location(rest)?;
-        return Some(Diagnostic {
-            file,
-            line: line_no,
-            column: col,
-            severity: "location".into(),
-            message: String::new(),
-        });
-    }
-    for severity in ["error", "warning"] {
-        let marker = format!(": {severity}: ");
-        if let Some(pos) = trimmed.find(&marker) {
-            let (file, line_no, col) = split_location(&trimmed[..pos])?;
-            return Some(Diagnostic {
-                file,
-                line: line_no,
-                column: col,
-                severity: severity.into(),
-                message: trimmed[pos + marker.len()..].to_string(),
-            });
-        }
-    }
-    None
-}
-
-fn split_location(text: &str) -> Option<(String, u32, u32)> {
-    let mut parts = text.rsplitn(3, ':');
-    let col = parts.next()?.trim().parse().ok()?;
-    let line = parts.next()?.trim().parse().ok()?;
-    let file = parts.next()?.to_string();
-    Some((file, line, col))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,25 +396,6 @@ mod tests {
         std::fs::remove_file(&path).expect("rm link");
         assert!(refused.is_err());
         assert_eq!(std::fs::read(&victim).expect("read"), b"keep");
-    }
-
-    #[test]
-    fn gcc_errors_become_file_line_col() {
-        let d = parse_diagnostic(
-            "/w/kmod/c/basic_target.c:42:9: error: 'bi_rw' undeclared (first use in this function)",
-        )
-        .expect("parsed");
-        assert_eq!(d.file, "/w/kmod/c/basic_target.c");
-        assert_eq!((d.line, d.column), (42, 9));
-        assert_eq!(d.severity, "error");
-        assert!(d.message.starts_with("'bi_rw'"));
-    }
-
-    #[test]
-    fn rustc_location_lines_are_recognised() {
-        let d = parse_diagnostic("   --> /w/kmod/rust/basic_target.rs:10:5").expect("parsed");
-        assert_eq!((d.line, d.column), (10, 5));
-        assert!(parse_diagnostic("  CC [M]  basic_target.o").is_none());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::report::ProbeFigures;
 use super::roots::SourceRoots;
 use crate::crash::Crash;
 use crate::exec::protocol::{ProbeOp, ProbeResult, TableLine};
-use crate::kbuild::{Builder, BuiltModule};
+use crate::kbuild::{BuildFailure, Builder, BuiltModule};
 use crate::session::{ProbeRequest, ProbeTarget, Session, SessionError};
 
 /// How long a step waits after its last request for a kernel line it
@@ -75,6 +75,9 @@ pub struct StepRecord {
     /// The sandbox VM died during this step.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub guest_died: bool,
+    /// A failed build's compiler errors, `file:line:col: error: message`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<String>,
     /// A kernel crash report (Oops, BUG, panic, or a WARN the kernel
     /// survived) that appeared during the step, decoded to source lines.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +103,7 @@ impl StepRecord {
             error: None,
             refusal: None,
             guest_died: false,
+            diagnostics: Vec::new(),
             crash: None,
             probe_result: None,
         }
@@ -127,6 +131,8 @@ struct Failure {
     /// The most specific line (the kernel's own reason when it gave one).
     reason: String,
     guest_died: bool,
+    /// A build's compiler errors.
+    diagnostics: Vec<String>,
 }
 
 impl From<SessionError> for Failure {
@@ -136,6 +142,7 @@ impl From<SessionError> for Failure {
             errno: err.errno(),
             reason: err.reason(),
             guest_died: err.guest_gone(),
+            diagnostics: Vec::new(),
         }
     }
 }
@@ -148,6 +155,7 @@ impl Failure {
             text,
             errno: None,
             guest_died: false,
+            diagnostics: Vec::new(),
         }
     }
 }
@@ -184,6 +192,7 @@ pub fn run_step(
         }
         Err(f) => {
             record.guest_died = f.guest_died;
+            record.diagnostics = f.diagnostics.clone();
             if verdict.is_ok() {
                 record.summary = format!("refused as expected: {}", f.reason);
                 record.refusal = Some(f.text);
@@ -220,7 +229,10 @@ fn judge(
     let output = match produced {
         Err(failure) => {
             return match &expect.error {
-                Some(m) if !failure.guest_died && m.matches(failure.errno, &failure.text) => Ok(()),
+                Some(m) if !failure.guest_died && m.matches(failure.errno, &failure.text) => {
+                    // The refusal may come with the kernel's words too.
+                    kernel_line_seen(session, expect, mark)
+                }
                 Some(_) if !failure.guest_died => {
                     Err(format!("failed, but not as expected: {}", failure.text))
                 }
@@ -238,24 +250,7 @@ fn judge(
             }
         ));
     }
-    if let Some(re) = &expect.kmsg {
-        let deadline = Instant::now() + KMSG_GRACE;
-        loop {
-            let seen = session.kernel_log().since(mark);
-            if seen.iter().any(|r| re.is_match(&r.text)) {
-                break;
-            }
-            if Instant::now() > deadline {
-                let tail: Vec<&str> = seen.iter().rev().take(5).map(|r| r.text.as_str()).collect();
-                return Err(format!(
-                    "no kernel log line matched /{}/ during the step; last lines: {:?}",
-                    re.as_str(),
-                    tail
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    kernel_line_seen(session, expect, mark)?;
     if let Some(re) = &expect.output
         && !output.lines.iter().any(|l| re.is_match(l))
     {
@@ -290,6 +285,34 @@ fn judge(
         }
     }
     Ok(())
+}
+
+/// The kernel line `expect.kmsg` asks for arrived since `mark`, allowing a
+/// moment for work the kernel finishes after the request.
+fn kernel_line_seen(
+    session: &Session,
+    expect: &super::model::Expect,
+    mark: u64,
+) -> Result<(), String> {
+    let Some(re) = &expect.kmsg else {
+        return Ok(());
+    };
+    let deadline = Instant::now() + KMSG_GRACE;
+    loop {
+        let seen = session.kernel_log().since(mark);
+        if seen.iter().any(|r| re.is_match(&r.text)) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let tail: Vec<&str> = seen.iter().rev().take(5).map(|r| r.text.as_str()).collect();
+            return Err(format!(
+                "no kernel log line matched /{}/ during the step; last lines: {:?}",
+                re.as_str(),
+                tail
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Does the step's action. `lines` collects output that is kept even when
@@ -464,7 +487,11 @@ fn build(
         Err(e) => {
             let text = format!("{e:#}");
             observer.built(&dir, Err(&text));
-            Err(Failure::plain(text))
+            let mut failure = Failure::plain(text);
+            if let Some(build) = e.downcast_ref::<BuildFailure>() {
+                failure.diagnostics = build.errors.iter().map(ToString::to_string).collect();
+            }
+            Err(failure)
         }
     }
 }
@@ -546,6 +573,7 @@ fn probe_output(result: ProbeResult) -> Result<Produced, Failure> {
             text,
             errno: Some(e.errno),
             guest_died: false,
+            diagnostics: Vec::new(),
         });
     }
     if let Some(m) = &result.mismatch {
