@@ -10,7 +10,7 @@ use std::time::Instant;
 use dmbench::exec::Executor;
 use dmbench::exec::discard_events;
 use dmbench::exec::protocol::{Pattern, ProbeOp, ProbeResult, Request, Response, TableLine};
-use dmbench::session::{ProbeRequest, ProbeTarget, Session, SessionOptions};
+use dmbench::session::{ModuleBuild, ProbeRequest, ProbeTarget, Session, SessionOptions};
 use dmbench::vm::{VmConfig, VmExecutor};
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -274,7 +274,8 @@ fn targets_compared() {
     for (impl_name, dir) in [("Rust", "kmod/rust"), ("C", "kmod/c")] {
         let built =
             dmbench::kbuild::build(&repo().join(dir), &kdir, &mut |_| {}).expect("module builds");
-        s.register_module(&built.name, &built.path, built.debug_image().as_deref());
+        let source = repo().join(dir);
+        s.register_module(&built.name, ModuleBuild::of(&built, &source));
         s.load_module("basic_target", "").expect("load");
         s.create_device(
             "bt",

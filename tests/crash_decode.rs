@@ -182,3 +182,66 @@ fn a_warn_is_decoded_and_the_lab_goes_on() {
     // The read after it ran and verified.
     assert_eq!(report["steps"][5]["outcome"], "passed", "{text}");
 }
+
+#[test]
+fn a_rust_target_crash_is_decoded_to_its_own_source_line() {
+    if common::vm_config().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let made = Command::new(env!("CARGO_BIN_EXE_dmbench"))
+        .args(["new", "crashy", "--lang", "rust", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("dmbench new runs");
+    assert!(made.status.success(), "{made:?}");
+    let root = dir.path().join("crashy");
+    let source = root.join("kmod/rust/crashy_main.rs");
+    let text = std::fs::read_to_string(&source).expect("source");
+    let needle = "    fn map(&self, ti: &Target, bio: &mut Bio) -> MapResult {\n";
+    assert!(text.contains(needle), "the scaffold's map: {text}");
+    let text = text.replacen(
+        needle,
+        &format!(
+            "{needle}        if ti.offset(bio.sector()) == Some(8) && bio.size() != 0 {{\n\
+             \x20           let bad: *mut u64 = core::ptr::null_mut();\n\
+             \x20           // SAFETY: none: this is the bug the lab finds.\n\
+             \x20           unsafe {{ core::ptr::write_volatile(bad, 1) }};\n\
+             \x20       }}\n"
+        ),
+        1,
+    );
+    std::fs::write(&source, text).expect("write");
+    let report = root.join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_dmbench"))
+        .arg("--headless")
+        .arg(root.join("crashy.toml"))
+        .arg("--vm")
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("dmbench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
+    let crash = json["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find_map(|s| s.get("crash"))
+        .expect("a crash in the report");
+    let line = line_of(&source, "core::ptr::write_volatile(bad, 1)");
+    let location = crash["location"].as_str().expect("location");
+    assert!(
+        location.ends_with(&format!("crashy_main.rs:{line}")),
+        "{location} is not line {line}:\n{stdout}"
+    );
+    assert!(
+        crash["function"]
+            .as_str()
+            .is_some_and(|f| f.contains("Crashy") && f.ends_with("::map")),
+        "{crash}"
+    );
+    assert_eq!(crash["module"], "crashy");
+}

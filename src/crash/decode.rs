@@ -14,6 +14,10 @@ use super::parse::RawFrame;
 pub struct ModuleImage {
     pub name: String,
     pub path: PathBuf,
+    /// The kmod directory it was built from: of a chain of inlined frames,
+    /// the innermost one in these sources is the one to show (not the
+    /// compiler's library code inlined into it).
+    pub source: Option<PathBuf>,
 }
 
 /// Where an address of a module lies in its source.
@@ -43,7 +47,7 @@ impl SourcePlace {
 
 /// Decodes frames of the modules it knows; symbol tables are read once.
 pub struct Decoder {
-    modules: HashMap<String, PathBuf>,
+    modules: HashMap<String, ModuleImage>,
     symbols: HashMap<String, HashMap<String, (String, u64)>>,
 }
 
@@ -52,7 +56,7 @@ impl Decoder {
         Decoder {
             modules: modules
                 .iter()
-                .map(|m| (m.name.clone(), m.path.clone()))
+                .map(|m| (m.name.clone(), m.clone()))
                 .collect(),
             symbols: HashMap::new(),
         }
@@ -66,9 +70,14 @@ impl Decoder {
         let symbols = self
             .symbols
             .entry(module.clone())
-            .or_insert_with(|| symbol_table(&image));
+            .or_insert_with(|| symbol_table(&image.path));
         let (section, value) = symbols.get(&frame.function)?.clone();
-        addr2line(&image, &section, value + frame.offset)
+        let chain = addr2line(&image.path, &section, value + frame.offset);
+        let ours = image
+            .source
+            .as_ref()
+            .and_then(|dir| chain.iter().find(|p| p.file.starts_with(dir)));
+        ours.or(chain.first()).cloned()
     }
 }
 
@@ -97,28 +106,34 @@ fn parse_symbol(line: &str) -> Option<(String, (String, u64))> {
     Some((name.trim().to_string(), (section.trim().to_string(), value)))
 }
 
-fn addr2line(image: &Path, section: &str, address: u64) -> Option<SourcePlace> {
-    let out = Command::new("addr2line")
+/// The chain of (inlined) functions at an address, innermost first.
+fn addr2line(image: &Path, section: &str, address: u64) -> Vec<SourcePlace> {
+    let Ok(out) = Command::new("addr2line")
         .arg("-e")
         .arg(image)
         .args(["-j", section, "-f", "-i", "-C"])
         .arg(format!("{address:#x}"))
         .output()
-        .ok()?;
+    else {
+        return Vec::new();
+    };
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut lines = text.lines();
-    // The first pair is the innermost (inlined) function and its line.
-    let function = lines.next()?.trim().to_string();
-    let (file, line) = lines.next()?.trim().rsplit_once(':')?;
-    let line: u32 = line.split_whitespace().next()?.parse().ok()?;
-    if file == "??" || line == 0 {
-        return None;
-    }
-    Some(SourcePlace {
-        function,
-        file: PathBuf::from(file),
-        line,
-    })
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .chunks(2)
+        .filter_map(|pair| {
+            let [function, place] = pair else {
+                return None;
+            };
+            let (file, line) = place.trim().rsplit_once(':')?;
+            let line: u32 = line.split_whitespace().next()?.parse().ok()?;
+            (file != "??" && line != 0).then(|| SourcePlace {
+                function: function.trim().to_string(),
+                file: PathBuf::from(file),
+                line,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::roots::SourceRoots;
 use crate::crash::Crash;
 use crate::exec::protocol::{ProbeOp, ProbeResult, TableLine};
 use crate::kbuild::{BuildFailure, Builder, BuiltModule};
-use crate::session::{ProbeRequest, ProbeTarget, Session, SessionError};
+use crate::session::{ModuleBuild, ProbeRequest, ProbeTarget, Session, SessionError};
 
 /// How long a step waits after its last request for a kernel line it
 /// expects: the log follows its own stream and work the kernel finishes
@@ -328,8 +328,8 @@ fn perform(
     let expects_failure = step.expect.expects_failure();
     match &step.kind {
         StepKind::Build { source } => {
-            let built = build(ctx, source, observer, lines)?;
-            s.register_module(&built.name, &built.path, built.debug_image().as_deref());
+            let (built, dir) = build(ctx, source, observer, lines)?;
+            s.register_module(&built.name, ModuleBuild::of(&built, &dir));
             let file = built
                 .path
                 .file_name()
@@ -342,7 +342,7 @@ fn perform(
             };
         }
         StepKind::ReloadModule { module, source } => {
-            let built = build(ctx, source, observer, lines)?;
+            let (built, dir) = build(ctx, source, observer, lines)?;
             if built.name != *module {
                 return Err(Failure::plain(format!(
                     "{} builds module '{}', not '{module}'",
@@ -350,7 +350,7 @@ fn perform(
                     built.name
                 )));
             }
-            let swap = s.swap_module(module, &built.path)?;
+            let swap = s.swap_module(module, ModuleBuild::of(&built, &dir))?;
             out.lines.push(format!(
                 "{module}: swapped under {} device(s) ({}), I/O stopped {}",
                 swap.devices.len(),
@@ -469,7 +469,7 @@ fn build(
     source: &Path,
     observer: &mut dyn StepObserver,
     lines: &mut Vec<String>,
-) -> Result<BuiltModule, Failure> {
+) -> Result<(BuiltModule, PathBuf), Failure> {
     let dir = ctx.roots.resolve(source).map_err(Failure::plain)?;
     let kdir = ctx
         .kdir
@@ -482,7 +482,7 @@ fn build(
     match result {
         Ok(built) => {
             observer.built(&dir, Ok(&built));
-            Ok(built)
+            Ok((built, dir))
         }
         Err(e) => {
             let text = format!("{e:#}");

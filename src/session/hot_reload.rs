@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::exec::protocol::{Request, TableLine};
 
-use super::{Session, SessionError, SessionResult};
+use super::{ModuleBuild, Session, SessionError, SessionResult};
 
 /// What a swap did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +43,8 @@ struct Parked {
 impl Session {
     /// Swaps the loaded module `name` for the build at `image` under every
     /// session device whose table uses its target.
-    pub fn swap_module(&mut self, name: &str, image: &Path) -> SessionResult<ModuleSwap> {
+    pub fn swap_module(&mut self, name: &str, build: ModuleBuild) -> SessionResult<ModuleSwap> {
+        let image = build.image.as_path();
         let (old_image, params) = self
             .modules
             .get(name)
@@ -124,10 +125,8 @@ impl Session {
             )?;
             stalled = stalled.max(p.since.elapsed());
         }
-        if let Some(m) = self.modules.get_mut(name) {
-            m.image = Some(image.to_path_buf());
-            m.debug_image = crate::kbuild::cache::debug_image(image);
-        }
+        let image = image.to_path_buf();
+        self.register_module(name, build);
         self.action(format!(
             "module {name}: swapped for {} under {} device(s), I/O stopped {:.1} ms",
             image.display(),
@@ -138,7 +137,7 @@ impl Session {
             module: name.to_string(),
             devices: parked.into_iter().map(|p| p.name).collect(),
             stalled,
-            image: image.to_path_buf(),
+            image,
         })
     }
 

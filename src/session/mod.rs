@@ -117,9 +117,32 @@ pub struct Module {
     pub image: Option<PathBuf>,
     /// The same build with its debug information (crashes decode with it).
     pub debug_image: Option<PathBuf>,
+    /// The kmod directory it was built from.
+    pub source: Option<PathBuf>,
     pub loaded: bool,
     /// The parameters it was loaded with (a reload keeps them).
     pub params: String,
+}
+
+/// What the session knows of a built module.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleBuild {
+    /// The file to load.
+    pub image: PathBuf,
+    /// The same build with its debug information (crashes decode with it).
+    pub debug_image: Option<PathBuf>,
+    /// The kmod directory it was built from.
+    pub source: Option<PathBuf>,
+}
+
+impl ModuleBuild {
+    pub fn of(built: &crate::kbuild::BuiltModule, source: &Path) -> Self {
+        ModuleBuild {
+            image: built.path.clone(),
+            debug_image: built.debug_image(),
+            source: Some(source.to_path_buf()),
+        }
+    }
 }
 
 /// Where a probe goes: only the session's own devices and disks.
@@ -337,6 +360,7 @@ impl Session {
                 Some(ModuleImage {
                     name: m.name.clone(),
                     path: m.debug_image.clone().or(m.image.clone())?,
+                    source: m.source.clone(),
                 })
             })
             .collect();
@@ -524,17 +548,19 @@ impl Session {
     // ---- modules -----------------------------------------------------------
 
     /// Makes a built module known to the session, so it can be loaded by
-    /// name; `debug_image` is the same build with its debug information.
-    pub fn register_module(&mut self, name: &str, image: &Path, debug_image: Option<&Path>) {
+    /// name.
+    pub fn register_module(&mut self, name: &str, build: ModuleBuild) {
         let entry = self.modules.entry(name.to_string()).or_insert(Module {
             name: name.to_string(),
             image: None,
             debug_image: None,
+            source: None,
             loaded: false,
             params: String::new(),
         });
-        entry.image = Some(image.to_path_buf());
-        entry.debug_image = debug_image.map(Path::to_path_buf);
+        entry.image = Some(build.image);
+        entry.debug_image = build.debug_image;
+        entry.source = build.source;
     }
 
     /// Loads a built module with insmod-style parameters.

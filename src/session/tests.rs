@@ -107,7 +107,13 @@ fn a_kernel_refusal_keeps_the_kernel_reason_and_creates_nothing() {
 fn modules_in_use_cannot_be_unloaded_and_probes_stay_in_the_session() {
     let (mut s, _, events) = session();
     let ko = tempfile::NamedTempFile::new().expect("tmp");
-    s.register_module("basic_target", ko.path(), None);
+    s.register_module(
+        "basic_target",
+        ModuleBuild {
+            image: ko.path().to_path_buf(),
+            ..Default::default()
+        },
+    );
     s.load_module("basic_target", "").expect("load");
     let disk = s
         .add_disk("disk1", 20000 * 512, false, false)

@@ -291,8 +291,12 @@ impl Worker {
                 name,
                 image,
             } => {
-                let debug = crate::kbuild::cache::debug_image(&image);
-                s.register_module(&name, &image, debug.as_deref());
+                let build = crate::session::ModuleBuild {
+                    debug_image: crate::kbuild::cache::debug_image(&image),
+                    image,
+                    source: Some(source.clone()),
+                };
+                s.register_module(&name, build);
                 Ok(format!("built {name} from {}", source.display()))
             }
             Command::LoadModule { name } => {
