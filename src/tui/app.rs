@@ -16,6 +16,7 @@ use super::event_log::EventLog;
 use super::form::{Form, Picker};
 use super::lab_view::LabView;
 use super::modules::ModulePane;
+use super::notice::Notice;
 use super::probes::Probes;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,8 +136,8 @@ pub struct App {
     pub disks_selected: usize,
     /// Commands in flight, for the status line.
     pub busy: Vec<(Ticket, String)>,
-    /// The last outcome worth telling: (text, is_error).
-    pub status: Option<(String, bool)>,
+    /// The last outcome worth telling.
+    pub status: Option<Notice>,
     /// The search being typed in the Events pane.
     pub search_input: Option<String>,
     pub project_root: PathBuf,
@@ -221,14 +222,14 @@ impl App {
     }
 
     pub fn tell(&mut self, text: impl Into<String>) {
-        self.status = Some((text.into(), false));
+        self.status = Some(Notice::Info(text.into()));
     }
 
     /// A problem: on the status line and in the Events pane.
     pub fn complain(&mut self, text: impl Into<String>) {
         let text = text.into();
         self.events.note(true, &text);
-        self.status = Some((text, true));
+        self.status = Some(Notice::Error(text));
     }
 
     /// Target types for the picker: the kernel's list, then built modules

@@ -12,6 +12,7 @@ use super::app::{App, Overlay, Phase};
 use super::composer::ApplyPlan;
 use super::form::{Field, Form, FormKind, PickItem, Picker, PickerKind};
 use super::modules::BuildState;
+use super::notice::Notice;
 use super::probes::RunningProbe;
 use super::segment_form::{self, FormContext};
 
@@ -37,7 +38,7 @@ pub(super) fn apply_composer(app: &mut App) {
             app.submit(Command::CreateDevice { name, table });
         }
         Ok(ApplyPlan::Reload { name, .. }) => app.start_reload(name),
-        Err(e) => app.composer.message = Some((e, true)),
+        Err(e) => app.composer.message = Some(Notice::Error(e)),
     }
 }
 

@@ -7,6 +7,8 @@ use crate::exec::protocol::TableLine;
 use crate::session::{BlockDeviceMap, Device, Disk};
 use crate::table::{self, DeviceUse, Segment, Table, TableError, Validation, validate};
 
+use super::notice::Notice;
+
 /// How the composer's table relates to a live device of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiveState {
@@ -42,8 +44,8 @@ pub struct Composer {
     /// A sector of the device; splits happen here.
     pub cursor: u64,
     pub validation: Validation,
-    /// Outcome of the last edit: (text, is_error).
-    pub message: Option<(String, bool)>,
+    /// Outcome of the last edit.
+    pub message: Option<Notice>,
     devices: BlockDeviceMap,
 }
 
@@ -119,11 +121,11 @@ impl Composer {
     }
 
     fn ok(&mut self, text: impl Into<String>) {
-        self.message = Some((text.into(), false));
+        self.message = Some(Notice::Info(text.into()));
     }
 
     fn fail(&mut self, text: impl Into<String>) {
-        self.message = Some((text.into(), true));
+        self.message = Some(Notice::Error(text.into()));
     }
 
     /// Sectors one Left/Right press moves: a 64th of the device.

@@ -455,7 +455,7 @@ fn tables_are_saved_to_and_opened_from_files() {
         h.app
             .status
             .as_ref()
-            .is_some_and(|(text, error)| *error && text.contains("missing.table")),
+            .is_some_and(|n| n.is_error() && n.text().contains("missing.table")),
         "{:?}",
         h.app.status
     );

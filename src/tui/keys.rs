@@ -56,6 +56,7 @@ use super::commands::{
 };
 use super::form::{Field, Form, FormKind, PickItem, Picker, PickerKind};
 use super::lab_run::run_lab_step;
+use super::notice::Notice;
 use super::overlay_keys::overlay_key;
 
 pub struct KeyHelp {
@@ -231,7 +232,7 @@ fn composer_key(app: &mut App, key: KeyEvent) -> bool {
         }
         KeyCode::Char('z') => {
             let Some(segment) = app.composer.selected_segment() else {
-                app.composer.message = Some(("the table has no segments".into(), true));
+                app.composer.message = Some(Notice::Error("the table has no segments".into()));
                 return true;
             };
             let form = Form::new(

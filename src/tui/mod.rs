@@ -28,6 +28,7 @@ pub mod lab_view;
 pub mod layout;
 pub mod modules;
 pub mod mouse;
+pub mod notice;
 mod overlay_keys;
 pub mod panes;
 pub mod probes;

@@ -176,13 +176,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             }
         }
     }
-    if let Some((text, is_error)) = &c.message {
+    if let Some(notice) = &c.message {
         line(
             frame,
             &mut y,
             Line::styled(
-                fit(text, usize::from(width)),
-                if *is_error { error_style() } else { ok_style() },
+                fit(notice.text(), usize::from(width)),
+                if notice.is_error() {
+                    error_style()
+                } else {
+                    ok_style()
+                },
             ),
         );
     }

@@ -49,7 +49,6 @@ pub fn pane_block<'a>(id: PaneId, focused: bool, extra: impl Into<Line<'a>>) -> 
         .title(Line::from(title))
 }
 
-/// Key hints at the bottom of a pane, dim.
 /// Scrolls a list that starts with a header row: the header stays, the
 /// `skip` rows after it are left out.
 pub fn keep_header_skip<'a>(lines: Vec<Line<'a>>, skip: usize) -> Vec<Line<'a>> {
@@ -61,6 +60,7 @@ pub fn keep_header_skip<'a>(lines: Vec<Line<'a>>, skip: usize) -> Vec<Line<'a>> 
         .collect()
 }
 
+/// Key hints at the bottom of a pane, dim.
 pub fn hints(text: &str) -> Line<'static> {
     Line::styled(text.to_string(), Style::new().fg(Color::DarkGray))
 }

@@ -68,10 +68,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ),
             base.fg(Color::Yellow),
         )
-    } else if let Some((text, is_error)) = &app.status {
+    } else if let Some(notice) = &app.status {
         Span::styled(
-            fit(&format!("│ {text}"), room),
-            if *is_error {
+            fit(&format!("│ {}", notice.text()), room),
+            if notice.is_error() {
                 base.fg(Color::LightRed)
             } else {
                 base.fg(Color::Green)
