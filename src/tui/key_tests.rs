@@ -8,10 +8,10 @@ use crate::lab::model::parse_lab;
 
 use super::action::Update;
 use super::app::{App, Overlay, PaneId, Phase};
-use super::event_log::{DEFAULT_CAPACITY, Filter};
-use super::form::FormKind;
-use super::lab_view::{LabView, StepState};
-use super::modules::BuildState;
+use super::events::{DEFAULT_CAPACITY, Filter};
+use super::lab::{LabView, StepState};
+use super::module::BuildState;
+use super::prompt::FormKind;
 use super::testing::{Harness, render_to_string};
 
 #[test]

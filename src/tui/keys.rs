@@ -48,16 +48,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::exec::protocol::ProbeOp;
 
-use super::action::Command;
 use super::app::{App, Overlay, PaneId, Phase};
-use super::commands::{
-    apply_composer, build_picker, load_module, module_picker, open_add_disk, open_probe,
-    open_segment_form, require_ready, start_build, unload_module,
-};
-use super::form::{Field, Form, FormKind, PickItem, Picker, PickerKind};
-use super::lab_run::run_lab_step;
-use super::notice::Notice;
+use super::composer::commands as composer;
+use super::disks::commands as disks;
+use super::lab::run::run_lab_step;
+use super::module::commands as module;
 use super::overlay_keys::overlay_key;
+use super::probes::commands as probes;
 
 pub struct KeyHelp {
     pub context: &'static str,
@@ -142,16 +139,8 @@ pub fn handle_key(app: &mut App, key: KeyEvent) {
     }
 }
 
-/// Panes Tab cycles through: the Lab pane only with a lab.
-pub fn visible_panes(app: &App) -> Vec<PaneId> {
-    PaneId::ALL
-        .into_iter()
-        .filter(|p| *p != PaneId::Lab || app.lab.is_some())
-        .collect()
-}
-
 fn cycle_focus(app: &mut App, forward: bool) {
-    let panes = visible_panes(app);
+    let panes = app.visible_panes();
     let n = panes.len();
     let i = panes.iter().position(|p| *p == app.focus).unwrap_or(0);
     app.focus = panes[if forward {
@@ -169,17 +158,17 @@ fn global_key(app: &mut App, key: KeyEvent) {
         KeyCode::BackTab => cycle_focus(app, false),
         KeyCode::Char(c @ '1'..='6') => {
             if let Some(pane) = PaneId::ALL.into_iter().find(|p| p.digit() == c)
-                && visible_panes(app).contains(&pane)
+                && app.visible_panes().contains(&pane)
             {
                 app.focus = pane;
             }
         }
-        KeyCode::Char('b') => build_picker(app),
-        KeyCode::Char('l') => module_picker(app, true),
-        KeyCode::Char('u') => module_picker(app, false),
-        KeyCode::Char('d') => open_add_disk(app),
-        KeyCode::Char('w') => open_probe(app, ProbeOp::Write),
-        KeyCode::Char('r') => open_probe(app, ProbeOp::Read),
+        KeyCode::Char('b') => module::build_picker(app),
+        KeyCode::Char('l') => module::module_picker(app, true),
+        KeyCode::Char('u') => module::module_picker(app, false),
+        KeyCode::Char('d') => disks::open_add_disk(app),
+        KeyCode::Char('w') => probes::open_probe(app, ProbeOp::Write),
+        KeyCode::Char('r') => probes::open_probe(app, ProbeOp::Read),
         KeyCode::Char('/') => {
             app.focus = PaneId::Events;
             app.search_input = Some(String::new());
@@ -203,129 +192,26 @@ fn composer_key(app: &mut App, key: KeyEvent) -> bool {
         KeyCode::Down | KeyCode::Char(']') => c.select_next(true),
         KeyCode::Char('s') => c.split_at_cursor(),
         KeyCode::Char('x') | KeyCode::Delete => c.delete_selected(),
-        KeyCode::Char('a') => open_segment_form(app, None, None),
-        KeyCode::Char('e') => {
-            let index = (!app.composer.table.is_empty()).then_some(app.composer.selected);
-            open_segment_form(app, index, None);
-        }
-        KeyCode::Char('t') => {
-            let items = app
-                .target_names()
-                .into_iter()
-                .map(|name| {
-                    let version = app.targets.iter().find(|t| t.name == name).map_or_else(
-                        || "module, not loaded".to_string(),
-                        |t| format!("v{}.{}.{}", t.version[0], t.version[1], t.version[2]),
-                    );
-                    let about = crate::table::catalog::lookup(&name).map_or("", |s| s.description);
-                    PickItem {
-                        detail: format!("{version:<10} {about}"),
-                        key: name,
-                    }
-                })
-                .collect();
-            app.overlay = Some(Overlay::Picker(Picker::new(
-                PickerKind::TargetType,
-                "Target type",
-                items,
-            )));
-        }
-        KeyCode::Char('z') => {
-            let Some(segment) = app.composer.selected_segment() else {
-                app.composer.message = Some(Notice::Error("the table has no segments".into()));
-                return true;
-            };
-            let form = Form::new(
-                FormKind::Resize {
-                    index: app.composer.selected,
-                },
-                format!("Resize segment {}", app.composer.selected + 1),
-                vec![
-                    Field::new("length", segment.length.to_string())
-                        .help("sectors, or a size such as 10MiB; later segments move"),
-                ],
-            );
-            app.overlay = Some(Overlay::Form(form));
-        }
-        KeyCode::Char('g') => {
-            let form = Form::new(
-                FormKind::GoTo,
-                "Go to sector",
-                vec![Field::new("sector", app.composer.cursor.to_string())],
-            );
-            app.overlay = Some(Overlay::Form(form));
-        }
-        KeyCode::Char('c') => {
-            let form = Form::new(
-                FormKind::DeviceName,
-                "DM device name",
-                vec![
-                    Field::new("name", app.composer.name.clone())
-                        .help("becomes /dev/mapper/<name>"),
-                ],
-            );
-            app.overlay = Some(Overlay::Form(form));
-        }
-        KeyCode::Char('o') | KeyCode::Char('f') => {
-            let (kind, title) = if key.code == KeyCode::Char('o') {
-                (FormKind::OpenTable, "Open table file")
-            } else {
-                (FormKind::SaveTable, "Save table to file")
-            };
-            let form = Form::new(
-                kind,
-                title,
-                vec![
-                    Field::new("path", format!("{}.table", app.composer.name))
-                        .help("dmsetup table text; relative to the project directory"),
-                ],
-            );
-            app.overlay = Some(Overlay::Form(form));
-        }
-        KeyCode::Enter => apply_composer(app),
+        KeyCode::Char('a') => composer::open_segment_form(app, None, None),
+        KeyCode::Char('e') => composer::edit_selected(app),
+        KeyCode::Char('t') => composer::open_target_picker(app),
+        KeyCode::Char('z') => composer::open_resize(app),
+        KeyCode::Char('g') => composer::open_go_to(app),
+        KeyCode::Char('c') => composer::open_device_name(app),
+        KeyCode::Char('o') => composer::open_table_file(app, true),
+        KeyCode::Char('f') => composer::open_table_file(app, false),
+        KeyCode::Enter => composer::apply(app),
         _ => return false,
     }
     true
 }
 
-// ---- other panes -----------------------------------------------------------
-
-fn disk_rows(app: &App) -> usize {
-    app.state.disks.len() + app.state.devices.len()
-}
-
 fn disks_key(app: &mut App, key: KeyEvent) -> bool {
-    let rows = disk_rows(app);
     match key.code {
-        KeyCode::Up => app.disks_selected = app.disks_selected.saturating_sub(1),
-        KeyCode::Down => app.disks_selected = (app.disks_selected + 1).min(rows.saturating_sub(1)),
-        KeyCode::Char('x') | KeyCode::Delete => {
-            if !require_ready(app) {
-                return true;
-            }
-            let i = app.disks_selected;
-            if let Some(disk) = app.state.disks.get(i) {
-                let name = disk.name.clone();
-                app.submit(Command::DetachDisk { name });
-            } else if let Some(device) = app.state.devices.get(i - app.state.disks.len()) {
-                let name = device.name.clone();
-                app.submit(Command::RemoveDevice { name });
-            }
-        }
-        KeyCode::Enter => {
-            let i = app.disks_selected;
-            if let Some(device) = i
-                .checked_sub(app.state.disks.len())
-                .and_then(|j| app.state.devices.get(j))
-            {
-                let table = crate::table::Table::from_lines(&device.table);
-                app.composer.name = device.name.clone();
-                app.composer
-                    .set_session(&app.state.disks, &app.state.devices);
-                app.composer.load_text(&crate::table::format(&table));
-                app.focus = PaneId::Composer;
-            }
-        }
+        KeyCode::Up => disks::select_previous(app),
+        KeyCode::Down => disks::select_next(app),
+        KeyCode::Char('x') | KeyCode::Delete => disks::remove_selected(app),
+        KeyCode::Enter => disks::edit_selected_table(app),
         _ => return false,
     }
     true
@@ -338,35 +224,10 @@ fn module_key(app: &mut App, key: KeyEvent) -> bool {
         KeyCode::Down => {
             app.modules.selected = (app.modules.selected + 1).min(count.saturating_sub(1))
         }
-        KeyCode::Char('b') => {
-            if let Some(source) = app.modules.selected_source() {
-                let path = source.path.clone();
-                start_build(app, path);
-            } else {
-                build_picker(app);
-            }
-        }
-        KeyCode::Char('l') | KeyCode::Char('u') => {
-            let load = key.code == KeyCode::Char('l');
-            match app
-                .modules
-                .selected_source()
-                .and_then(|s| s.module_name())
-                .map(str::to_string)
-            {
-                Some(name) if load => load_module(app, name),
-                Some(name) => unload_module(app, name),
-                None => module_picker(app, load),
-            }
-        }
-        KeyCode::Enter | KeyCode::Char('v') => {
-            if count > 0 {
-                app.overlay = Some(Overlay::BuildLog {
-                    source: app.modules.selected,
-                    scroll: 0,
-                });
-            }
-        }
+        KeyCode::Char('b') => module::build_selected(app),
+        KeyCode::Char('l') => module::load_selected(app, true),
+        KeyCode::Char('u') => module::load_selected(app, false),
+        KeyCode::Enter | KeyCode::Char('v') => module::show_build_log(app),
         _ => return false,
     }
     true
@@ -375,9 +236,7 @@ fn module_key(app: &mut App, key: KeyEvent) -> bool {
 fn probes_key(app: &mut App, key: KeyEvent) -> bool {
     match key.code {
         KeyCode::Char('c') => {
-            if !app.cancel_probe() {
-                app.tell("no probe is running");
-            }
+            probes::cancel(app);
             true
         }
         _ => false,
@@ -425,7 +284,7 @@ fn lab_key(app: &mut App, key: KeyEvent) -> bool {
                     lines.push(String::new());
                     lines.push(note.clone());
                 }
-                if let super::lab_view::StepState::Failed(reason) = &step.state {
+                if let super::lab::StepState::Failed(reason) = &step.state {
                     lines.push(String::new());
                     lines.push(format!("FAILED: {reason}"));
                 }

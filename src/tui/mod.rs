@@ -16,30 +16,34 @@
 //! on the worker and shows each step; the terminal is restored on every
 //! exit path, panics included. Keys are listed in [`keys`].
 
+// The shell: state, messages to and from the worker, keys, drawing, the
+// loop and the terminal.
 pub mod action;
 pub mod app;
-mod commands;
-pub mod composer;
-pub mod event_log;
-pub mod form;
 pub mod keys;
-mod lab_run;
-pub mod lab_view;
 pub mod layout;
-pub mod modules;
 pub mod mouse;
 pub mod notice;
+mod overlay;
 mod overlay_keys;
-pub mod panes;
-pub mod probes;
 mod runloop;
-pub mod segment_form;
+mod status;
 pub mod terminal;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ui;
 mod updates;
+pub mod widgets;
 pub mod worker;
+
+// One folder per feature: its model, what its keys do, its pane.
+pub mod composer;
+pub mod disks;
+pub mod events;
+pub mod lab;
+pub mod module;
+pub mod probes;
+pub mod prompt;
 
 #[cfg(test)]
 mod key_tests;
@@ -62,7 +66,7 @@ use crate::session::{Session, TeardownReport};
 
 pub use action::{Command, Update};
 pub use app::App;
-pub use lab_view::LabInput;
+pub use lab::LabInput;
 #[cfg(any(test, feature = "testing"))]
 pub use testing::{bench_render, render_to_string};
 pub use worker::SessionFactory;
@@ -179,7 +183,7 @@ where
 /// lab read and checked (its kmod sources found) before anything starts.
 pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<(App, Option<Lab>)> {
     let root = options.roots.primary().to_path_buf();
-    let sources = modules::scan_sources(&root);
+    let sources = module::scan_sources(&root);
     let app = App::new(root, sources, options.executor);
     let lab = match lab {
         None => return Ok((app, None)),
@@ -195,12 +199,12 @@ pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<(App, Opti
         }
         Some(LabInput::Parsed(lab)) => lab,
         Some(LabInput::Steps { title, steps }) => {
-            let view = lab_view::LabView::from_titles(title, steps);
+            let view = lab::LabView::from_titles(title, steps);
             return Ok((app.with_lab(view, None), None));
         }
     };
     let device = first_device(&lab);
-    let app = app.with_lab(lab_view::LabView::from_lab(&lab), device);
+    let app = app.with_lab(lab::LabView::from_lab(&lab), device);
     Ok((app, Some(lab)))
 }
 

@@ -249,7 +249,7 @@ fn lab_with_live_check_marks() {
     // The write step expects a kernel line; show it failing for the look.
     if let Some(lab) = &mut h.app.lab {
         lab.steps[4].state =
-            super::lab_view::StepState::Failed("no kernel log line matched /write request/".into());
+            super::lab::StepState::Failed("no kernel log line matched /write request/".into());
         lab.selected = 4;
     }
     assert_snapshot!("lab_wide", h.render(WIDE.0, WIDE.1));

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
-use super::action::BuiltInfo;
+use crate::tui::action::BuiltInfo;
 
 /// Build log lines kept per source.
 const LOG_LINES: usize = 2000;

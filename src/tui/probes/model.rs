@@ -8,8 +8,8 @@ use crate::exec::protocol::{ProbeOp, ProbeResult};
 use crate::lab::model::PatternSpec;
 use crate::session::{Device, Disk, ProbeRequest, ProbeTarget};
 
-use super::action::Ticket;
-use super::form::{Field, Form, FormKind};
+use crate::tui::action::Ticket;
+use crate::tui::prompt::{Field, Form, FormKind};
 
 /// Results kept for the history and sparkline.
 const HISTORY: usize = 64;
@@ -168,17 +168,17 @@ pub fn parse_form(
     } else if let Some(d) = disks.iter().find(|d| d.name == name) {
         (ProbeTarget::Disk(name.clone()), d.size_bytes)
     } else {
-        set_error(form, "target", "not a DM device or disk of this session");
+        form.set_error("target", "not a DM device or disk of this session");
         return None;
     };
     let bs = match crate::units::parse_size(form.value("bs")) {
         Ok(bs) if bs <= u32::MAX as u64 => bs as u32,
         Ok(_) => {
-            set_error(form, "bs", "too large");
+            form.set_error("bs", "too large");
             return None;
         }
         Err(e) => {
-            set_error(form, "bs", &e.to_string());
+            form.set_error("bs", e.to_string());
             return None;
         }
     };
@@ -186,12 +186,12 @@ pub fn parse_form(
         "yes" | "y" | "true" | "on" => true,
         "no" | "n" | "false" | "off" => false,
         _ => {
-            set_error(form, "direct", "yes or no");
+            form.set_error("direct", "yes or no");
             return None;
         }
     };
     if direct && !bs.is_multiple_of(512) {
-        set_error(form, "bs", "O_DIRECT needs a multiple of 512 bytes");
+        form.set_error("bs", "O_DIRECT needs a multiple of 512 bytes");
     }
     let offset_label = match op {
         ProbeOp::Write => "seek",
@@ -200,7 +200,7 @@ pub fn parse_form(
     let offset: u64 = match form.value(offset_label).parse() {
         Ok(n) => n,
         Err(_) => {
-            set_error(form, offset_label, "a number of blocks");
+            form.set_error(offset_label, "a number of blocks");
             return None;
         }
     };
@@ -210,16 +210,15 @@ pub fn parse_form(
         text => match text.parse::<u64>() {
             Ok(n) if n > 0 => n,
             _ => {
-                set_error(form, "count", "a positive number of blocks, or 'all'");
+                form.set_error("count", "a positive number of blocks, or 'all'");
                 return None;
             }
         },
     };
     if count == 0 || offset.saturating_add(count) > blocks {
-        set_error(
-            form,
+        form.set_error(
             "count",
-            &format!(
+            format!(
                 "{name} holds {blocks} blocks of {bs} B: blocks {offset}..{} are past its end",
                 offset.saturating_add(count)
             ),
@@ -229,7 +228,7 @@ pub fn parse_form(
         ProbeOp::Write => match PatternSpec::parse(form.value("pattern")) {
             Ok(p) => Some(p.to_protocol(seed)),
             Err(e) => {
-                set_error(form, "pattern", &e);
+                form.set_error("pattern", e);
                 None
             }
         },
@@ -237,12 +236,12 @@ pub fn parse_form(
             "none" | "" => None,
             text => match PatternSpec::parse(text) {
                 Ok(PatternSpec::Random) => {
-                    set_error(form, "verify", "random data cannot be verified");
+                    form.set_error("verify", "random data cannot be verified");
                     None
                 }
                 Ok(p) => Some(p.to_protocol(seed)),
                 Err(e) => {
-                    set_error(form, "verify", &e);
+                    form.set_error("verify", e);
                     None
                 }
             },
@@ -279,14 +278,6 @@ fn label(request: &ProbeRequest, name: &str, form: &Form) -> String {
         request.count,
         if request.direct { " direct" } else { "" }
     )
-}
-
-fn set_error(form: &mut Form, label: &str, message: &str) {
-    if let Some(field) = form.field_mut(label)
-        && field.error.is_none()
-    {
-        field.error = Some(message.to_string());
-    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::super::app::{App, PaneId, StatView};
-use super::{dim, fit, hints, pane_block};
+use super::stats::StatView;
+use crate::tui::app::{App, PaneId};
+use crate::tui::widgets::{dim, fit, hints, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane_block(

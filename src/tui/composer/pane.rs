@@ -9,10 +9,12 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::super::app::{App, PaneId, Phase};
-use super::super::composer::{Composer, LiveState};
 use super::bar::{self, column_of};
-use super::{dim, error_style, fit, hints, ok_style, pane_block, target_colour, wrap};
+use super::model::{Composer, LiveState};
+use crate::tui::app::{App, PaneId, Phase};
+use crate::tui::widgets::{
+    dim, error_style, fit, hints, ok_style, pane_block, target_colour, wrap,
+};
 
 const FILLS: [&str; 2] = ["█", "▓"];
 

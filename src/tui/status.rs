@@ -7,9 +7,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::super::app::{App, PaneId, Phase};
-use super::super::keys::visible_panes;
-use super::fit;
+use super::app::{App, PaneId, Phase};
+use super::widgets::fit;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let base = Style::new().bg(Color::Indexed(236)).fg(Color::White);
@@ -103,7 +102,7 @@ fn focus_hint(focus: PaneId) -> &'static str {
 
 pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = Vec::new();
-    for pane in visible_panes(app) {
+    for pane in app.visible_panes() {
         let style = if pane == app.focus {
             Style::new()
                 .fg(Color::Black)

@@ -6,8 +6,8 @@ use crate::session::{Device, Disk};
 use crate::table::catalog::{self, ArgKind, ArgSpec, Presence, TargetSpec};
 use crate::table::{Field as TableField, Segment, insert_segment, split_words};
 
-use super::composer::{Composer, parse_length, replace_segment};
-use super::form::{Field, Form, FormKind};
+use super::model::{Composer, parse_length, replace_segment};
+use crate::tui::prompt::{Field, Form, FormKind};
 
 pub const START: &str = "start";
 pub const LENGTH: &str = "length";

@@ -8,9 +8,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Sparkline};
 
-use super::super::app::{App, PaneId};
-use super::{dim, error_style, fit, hints, nanos, ok_style, pane_block};
 use crate::exec::protocol::ProbeOp;
+use crate::tui::app::{App, PaneId};
+use crate::tui::widgets::{dim, error_style, fit, hints, nanos, ok_style, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let probes = &app.probes;

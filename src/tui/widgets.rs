@@ -1,15 +1,6 @@
-//! Drawing, one file per pane. Every function here takes `&App` and
-//! paints; none of them changes state or does I/O.
-
-pub mod bar;
-pub mod composer;
-pub mod disks;
-pub mod events;
-pub mod lab;
-pub mod module;
-pub mod overlay;
-pub mod probes;
-pub mod status;
+//! Drawing helpers every pane shares: the pane frame, hint lines, styles,
+//! and text fitting. Drawing code takes `&App` and paints; none of it
+//! changes state or does I/O.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};

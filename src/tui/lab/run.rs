@@ -8,13 +8,12 @@ use std::path::PathBuf;
 
 use crate::lab::model::StepKind;
 
-use super::action::Command;
-use super::app::App;
-use super::commands::require_ready;
-use super::probes::RunningProbe;
+use crate::tui::action::Command;
+use crate::tui::app::App;
+use crate::tui::probes::RunningProbe;
 
 /// Runs the current lab step (retrying a failed one).
-pub(super) fn run_lab_step(app: &mut App) {
+pub(crate) fn run_lab_step(app: &mut App) {
     let Some(lab) = &mut app.lab else {
         app.tell("no lab: start dmbench with a lab file to get guided steps");
         return;
@@ -33,7 +32,7 @@ pub(super) fn run_lab_step(app: &mut App) {
         return;
     };
     let label = lab.steps[index].label.clone();
-    if !require_ready(app) {
+    if !app.require_ready() {
         return;
     }
     if let StepKind::Create { name, table }

@@ -7,7 +7,7 @@ use crate::exec::protocol::TableLine;
 use crate::session::{BlockDeviceMap, Device, Disk};
 use crate::table::{self, DeviceUse, Segment, Table, TableError, Validation, validate};
 
-use super::notice::Notice;
+use crate::tui::notice::Notice;
 
 /// How the composer's table relates to a live device of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

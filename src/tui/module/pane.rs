@@ -7,9 +7,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::super::app::{App, PaneId};
-use super::super::modules::BuildState;
-use super::{dim, error_style, fit, hints, ok_style, pane_block};
+use super::model::BuildState;
+use crate::tui::app::{App, PaneId};
+use crate::tui::widgets::{dim, error_style, fit, hints, ok_style, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane_block(PaneId::Module, app.focus == PaneId::Module, "");

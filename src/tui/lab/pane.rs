@@ -7,9 +7,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::super::app::{App, PaneId};
-use super::super::lab_view::StepState;
-use super::{dim, error_style, fit, hints, ok_style, pane_block};
+use super::view::StepState;
+use crate::tui::app::{App, PaneId};
+use crate::tui::widgets::{dim, error_style, fit, hints, keep_header_skip, ok_style, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let Some(lab) = &app.lab else {
@@ -71,7 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         (lab.selected + 1).saturating_sub(step_rows)
     };
-    let shown = super::keep_header_skip(lines, skip);
+    let shown = keep_header_skip(lines, skip);
     frame.render_widget(
         Paragraph::new(shown),
         Rect {

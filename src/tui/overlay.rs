@@ -7,10 +7,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::super::app::{App, Confirm, Overlay, Phase};
-use super::super::form::{Form, Picker};
-use super::super::keys::KEY_TABLE;
-use super::{centered, dim, error_style, fit, ok_style, wrap};
+use super::app::{App, Confirm, Overlay, Phase};
+use super::keys::KEY_TABLE;
+use super::prompt::{Form, Picker};
+use super::widgets::{centered, dim, error_style, fit, keep_header_skip, ok_style, wrap};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
@@ -210,7 +210,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
     let height = (lines.len() as u16 + 2).min(area.height);
     let inner = popup(frame, area, width, height, &picker.title);
     let skip = (picker.selected + 3).saturating_sub(usize::from(inner.height));
-    let shown = super::keep_header_skip(lines, skip);
+    let shown = keep_header_skip(lines, skip);
     frame.render_widget(Paragraph::new(shown), inner);
 }
 

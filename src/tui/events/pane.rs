@@ -8,9 +8,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::super::app::{App, PaneId};
-use super::super::event_log::{Entry, Source};
-use super::{dim, fit, pane_block};
+use super::log::{Entry, Source};
+use crate::tui::app::{App, PaneId};
+use crate::tui::widgets::{dim, fit, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let log = &app.events;

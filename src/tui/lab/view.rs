@@ -14,7 +14,7 @@ use crate::lab::engine::{Outcome, StepRecord};
 use crate::lab::model::{Lab, Step, StepKind};
 use crate::session::{Device, Disk, Module};
 
-use super::action::Ticket;
+use crate::tui::action::Ticket;
 
 /// What the TUI is given to show as a lab.
 pub enum LabInput {

@@ -1,0 +1,9 @@
+//! The two ways the UI asks for input, forms and pickers, and where what
+//! they collect goes.
+
+pub mod form;
+pub mod picker;
+pub(crate) mod submit;
+
+pub use form::{Field, Form, FormKey, FormKind};
+pub use picker::{PickItem, Picker, PickerKey, PickerKind};
