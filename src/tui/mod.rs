@@ -14,7 +14,7 @@
 //!
 //! Quitting (`q`, Ctrl-C, SIGTERM, SIGINT, SIGHUP) tears the session down
 //! on the worker and shows each step; the terminal is restored on every
-//! exit path, panics included. Keys are listed in [`keys`].
+//! exit path, panics included. Keys are listed in [`keys::table`].
 
 // The shell: state, messages to and from the worker, keys, drawing, the
 // loop and the terminal.
@@ -25,7 +25,6 @@ pub mod layout;
 pub mod mouse;
 pub mod notice;
 mod overlay;
-mod overlay_keys;
 mod runloop;
 mod status;
 pub mod terminal;

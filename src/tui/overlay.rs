@@ -8,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::app::{App, Confirm, Overlay, Phase};
-use super::keys::KEY_TABLE;
+use super::keys::table::{HelpRow, help_rows};
+use super::keys::{Context, hint_line};
 use super::prompt::{Form, Picker};
 use super::widgets::{centered, dim, error_style, fit, keep_header_skip, ok_style, wrap};
 
@@ -34,11 +35,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 &format!("Build log: {}", src.path.display()),
                 &lines,
                 *scroll,
-                "↑↓ PgUp PgDn scroll · Esc close",
+                &hint_line(Context::BuildLog),
             );
         }
         Some(Overlay::Output { title, lines }) => {
-            text_box(frame, area, title, lines, 0, "Esc close")
+            text_box(frame, area, title, lines, 0, &hint_line(Context::Output))
         }
     }
 }
@@ -57,50 +58,73 @@ fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) ->
     inner
 }
 
+/// The help box: the key table, one row per action (neighbours with the
+/// same words share one), in two columns when the screen is wide.
 fn help(frame: &mut Frame, area: Rect, scroll: usize) {
+    let mut rows = help_rows();
+    // The mouse is not in the key table; it gets the last row.
+    rows.push(HelpRow {
+        context: "mouse",
+        keys: "click wheel".into(),
+        help: "focus, select; scroll events",
+    });
+    let context_width = rows
+        .iter()
+        .map(|r| r.context.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let keys_width = rows
+        .iter()
+        .map(|r| r.keys.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let help_width = rows
+        .iter()
+        .map(|r| r.help.chars().count())
+        .max()
+        .unwrap_or(0);
+    let column = (context_width + keys_width + help_width) as u16;
     let two_columns = area.width >= 120;
     let width = if two_columns {
-        116
+        (2 * column + 4).min(area.width.saturating_sub(4))
     } else {
         area.width.saturating_sub(2).min(78)
     };
-    let rows = if two_columns {
-        KEY_TABLE.len().div_ceil(2)
+    let per_column = if two_columns {
+        rows.len().div_ceil(2)
     } else {
-        KEY_TABLE.len()
+        rows.len()
     };
-    let height = (rows as u16 + 2).min(area.height.saturating_sub(2));
-    let title = if usize::from(height.saturating_sub(2)) < rows {
-        "Keys (↑↓ scroll, ? or Esc closes)"
-    } else {
-        "Keys (? or Esc closes)"
-    };
-    let inner = popup(frame, area, width, height, title);
+    let height = (per_column as u16 + 2).min(area.height.saturating_sub(2));
+    let title = format!("Keys ({})", hint_line(Context::Help));
+    let inner = popup(frame, area, width, height, &title);
     let entry = |i: usize, w: usize| -> Vec<Span<'static>> {
-        KEY_TABLE.get(i).map_or_else(Vec::new, |k| {
+        rows.get(i).map_or_else(Vec::new, |r| {
             vec![
-                Span::styled(format!("{:<9}", k.context), dim()),
+                Span::styled(format!("{:<context_width$}", r.context), dim()),
                 Span::styled(
-                    format!("{:<15}", k.keys),
+                    format!("{:<keys_width$}", r.keys),
                     Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
                 ),
-                Span::raw(fit(k.what, w.saturating_sub(25))),
+                Span::raw(fit(r.help, w.saturating_sub(context_width + keys_width))),
             ]
         })
     };
     let mut lines = Vec::new();
     if two_columns {
-        let half = usize::from(width / 2);
-        for row in 0..rows {
+        let half = usize::from(inner.width / 2);
+        for row in 0..per_column {
             let mut spans = entry(row, half - 1);
             let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
             spans.push(Span::raw(" ".repeat(half.saturating_sub(used))));
-            spans.extend(entry(row + rows, half - 1));
+            spans.extend(entry(row + per_column, half - 1));
             lines.push(Line::from(spans));
         }
     } else {
-        for i in 0..rows {
-            lines.push(Line::from(entry(i, usize::from(width))));
+        for i in 0..per_column {
+            lines.push(Line::from(entry(i, usize::from(inner.width))));
         }
     }
     let skip = scroll.min(lines.len().saturating_sub(usize::from(inner.height)));
@@ -163,10 +187,7 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &Form) {
         ));
     }
     lines.push(Line::styled(
-        fit(
-            "Enter: next / submit · Tab ↑↓: move · ←→: choices · Esc: cancel",
-            inner_width,
-        ),
+        fit(&hint_line(Context::Form), inner_width),
         dim(),
     ));
     let height = (lines.len() as u16 + 2).min(area.height);
@@ -203,8 +224,12 @@ fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
             dim(),
         ));
     }
+    // Typing is the text fallback, not a binding: said here in words.
     lines.push(Line::styled(
-        "type to narrow · ↑↓ · Enter choose · Esc cancel",
+        fit(
+            &format!("type to narrow · {}", hint_line(Context::Picker)),
+            inner_width,
+        ),
         dim(),
     ));
     let height = (lines.len() as u16 + 2).min(area.height);
@@ -237,7 +262,7 @@ fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "y / Enter: suspend, load, resume · n / Esc: keep the live table",
+        fit(&hint_line(Context::Confirm), inner_width),
         Style::new().add_modifier(Modifier::BOLD),
     ));
     let height = (lines.len() as u16 + 2).min(area.height);

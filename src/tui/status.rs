@@ -7,7 +7,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, PaneId, Phase};
+use super::app::{App, Phase};
+use super::keys::status_hint_line;
 use super::widgets::fit;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -46,8 +47,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let right = match app.phase {
         Phase::Quitting => " tearing down… ".to_string(),
-        _ if roomy => format!(" {} Tab pane ?:help q:quit ", focus_hint(app.focus)),
-        _ => " ?:help q:quit ".to_string(),
+        _ if roomy => format!(" {} ", status_hint_line(Some(app.focus), usize::MAX)),
+        _ => format!(" {} ", status_hint_line(None, usize::from(area.width) / 5)),
     };
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let room = usize::from(area.width).saturating_sub(used + right.chars().count());
@@ -87,17 +88,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     ));
     spans.push(Span::styled(right, base.fg(Color::Gray)));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
-}
-
-fn focus_hint(focus: PaneId) -> &'static str {
-    match focus {
-        PaneId::Lab => "n:run step",
-        PaneId::Module => "b:build l:load",
-        PaneId::Disks => "d:add x:remove",
-        PaneId::Composer => "a:add ⏎:apply",
-        PaneId::Probes => "w:write r:read",
-        PaneId::Events => "f:filter /:search",
-    }
 }
 
 pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {

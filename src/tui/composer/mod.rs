@@ -4,6 +4,7 @@
 
 pub(crate) mod bar;
 pub(crate) mod commands;
+pub mod keys;
 pub mod model;
 pub mod pane;
 pub(crate) mod reload;

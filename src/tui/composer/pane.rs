@@ -12,6 +12,7 @@ use ratatui::widgets::Paragraph;
 use super::bar::{self, column_of};
 use super::model::{Composer, LiveState};
 use crate::tui::app::{App, PaneId, Phase};
+use crate::tui::keys::pane_hint_line;
 use crate::tui::widgets::{
     dim, error_style, fit, hints, ok_style, pane_block, target_colour, wrap,
 };
@@ -202,10 +203,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         draw_disks(frame, inner, &mut y, app);
     }
     frame.render_widget(
-        Paragraph::new(hints(&fit(
-            "a add  t type  e edit  s split  z resize  x delete  c name  ⏎ apply  o/f open/save",
-            usize::from(width),
-        ))),
+        Paragraph::new(hints(&pane_hint_line(PaneId::Composer, usize::from(width)))),
         Rect::new(inner.x, bottom - 1, width, 1),
     );
 }

@@ -3,6 +3,7 @@
 //! them; and the pane that lists them.
 
 pub(crate) mod commands;
+pub mod keys;
 pub mod pane;
 pub mod stats;
 

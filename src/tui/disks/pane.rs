@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use super::stats::StatView;
 use crate::tui::app::{App, PaneId};
+use crate::tui::keys::pane_hint_line;
 use crate::tui::widgets::{dim, fit, hints, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -122,7 +123,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     frame.render_widget(
-        Paragraph::new(hints(&fit("d add  x detach/remove  ⏎ edit table", width))),
+        Paragraph::new(hints(&pane_hint_line(PaneId::Disks, width))),
         Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),
     );
 }

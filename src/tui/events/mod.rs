@@ -2,6 +2,7 @@
 //! events, the session's actions and the UI's notes, with filters, pause,
 //! scroll-back and search, and the pane that shows it.
 
+pub mod keys;
 pub mod log;
 pub mod pane;
 

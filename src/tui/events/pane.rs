@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use super::log::{Entry, Source};
 use crate::tui::app::{App, PaneId};
+use crate::tui::keys::{Context, hint_line};
 use crate::tui::widgets::{dim, fit, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -63,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(input) = &app.search_input {
         frame.render_widget(
             Paragraph::new(Line::styled(
-                format!("/{input}▏  (Enter search, Esc clear)"),
+                format!("/{input}▏  ({})", hint_line(Context::Search)),
                 Style::new().fg(Color::Cyan),
             )),
             Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),

@@ -2,6 +2,7 @@
 //! running the current step with `n` through the step engine on the
 //! worker, and the pane that shows them.
 
+pub mod keys;
 pub mod pane;
 pub(crate) mod run;
 pub mod view;

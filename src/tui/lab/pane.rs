@@ -9,6 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::view::StepState;
 use crate::tui::app::{App, PaneId};
+use crate::tui::keys::pane_hint_line;
 use crate::tui::widgets::{dim, error_style, fit, hints, keep_header_skip, ok_style, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -99,7 +100,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     frame.render_widget(
-        Paragraph::new(hints(&fit("n run step  ⏎ details", width))),
+        Paragraph::new(hints(&pane_hint_line(PaneId::Lab, width))),
         Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),
     );
 }

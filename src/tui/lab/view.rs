@@ -306,6 +306,34 @@ impl LabView {
             .any(|(t, o, ok)| t == target && *o == op && *ok)
     }
 
+    /// The selected step's title and text for the details box: its label,
+    /// note, failure and output.
+    pub fn details(&self) -> Option<(String, Vec<String>)> {
+        let step = self.steps.get(self.selected)?;
+        let mut lines = vec![step.label.clone()];
+        if let Some(note) = &step.note {
+            lines.push(String::new());
+            lines.push(note.clone());
+        }
+        if let StepState::Failed(reason) = &step.state {
+            lines.push(String::new());
+            lines.push(format!("FAILED: {reason}"));
+        }
+        if let Some(output) = &step.output {
+            lines.push(String::new());
+            lines.extend(output.lines().map(str::to_string));
+        }
+        Some((format!("Step {}", self.selected + 1), lines))
+    }
+
+    pub fn select_previous(&mut self) {
+        self.selected = self.selected.saturating_sub(1);
+    }
+
+    pub fn select_next(&mut self) {
+        self.selected = (self.selected + 1).min(self.steps.len().saturating_sub(1));
+    }
+
     /// Clears a failed step so it can be tried again.
     pub fn retry(&mut self) {
         if let Some(index) = self.current()

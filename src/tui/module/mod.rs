@@ -3,6 +3,7 @@
 //! the module they build, and the pane that shows it all.
 
 pub(crate) mod commands;
+pub mod keys;
 pub mod model;
 pub mod pane;
 

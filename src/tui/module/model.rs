@@ -100,6 +100,14 @@ impl ModulePane {
             .collect()
     }
 
+    pub fn select_previous(&mut self) {
+        self.selected = self.selected.saturating_sub(1);
+    }
+
+    pub fn select_next(&mut self) {
+        self.selected = (self.selected + 1).min(self.sources.len().saturating_sub(1));
+    }
+
     pub fn selected_source(&self) -> Option<&SourceView> {
         self.sources.get(self.selected)
     }

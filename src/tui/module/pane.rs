@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::model::BuildState;
 use crate::tui::app::{App, PaneId};
+use crate::tui::keys::pane_hint_line;
 use crate::tui::widgets::{dim, error_style, fit, hints, ok_style, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -131,7 +132,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     frame.render_widget(Paragraph::new(lines), body);
     frame.render_widget(
-        Paragraph::new(hints(&fit("b build  l load  u unload  ⏎ log", width))),
+        Paragraph::new(hints(&pane_hint_line(PaneId::Module, width))),
         Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),
     );
 }

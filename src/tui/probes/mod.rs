@@ -3,6 +3,7 @@
 //! attribution) and the pane that shows them.
 
 pub(crate) mod commands;
+pub mod keys;
 pub mod model;
 pub mod pane;
 

@@ -10,6 +10,7 @@ use ratatui::widgets::{Gauge, Paragraph, Sparkline};
 
 use crate::exec::protocol::ProbeOp;
 use crate::tui::app::{App, PaneId};
+use crate::tui::keys::pane_hint_line;
 use crate::tui::widgets::{dim, error_style, fit, hints, nanos, ok_style, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -229,7 +230,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     frame.render_widget(
-        Paragraph::new(hints(&fit("w write  r read  c/Esc cancel", width))),
+        Paragraph::new(hints(&pane_hint_line(PaneId::Probes, width))),
         Rect::new(inner.x, bottom, inner.width, 1),
     );
 }

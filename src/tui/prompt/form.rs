@@ -6,8 +6,6 @@
 //! still holds its default is replaced by the first character typed, Enter
 //! moves to the next field and submits on the last one.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     pub label: String,
@@ -106,7 +104,7 @@ pub enum FormKey {
     /// Edited or moved; the owner re-validates.
     Edited,
     Submit,
-    Cancel,
+    /// Nothing to edit (the form has no fields).
     Ignored,
 }
 
@@ -195,60 +193,65 @@ impl Form {
         }
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) -> FormKey {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let Some(field) = self.fields.get_mut(self.focus) else {
-            return match key.code {
-                KeyCode::Enter => FormKey::Submit,
-                KeyCode::Esc => FormKey::Cancel,
-                _ => FormKey::Ignored,
-            };
-        };
-        match key.code {
-            KeyCode::Esc => FormKey::Cancel,
-            KeyCode::Enter => {
-                if Some(self.focus) >= self.last_editable() {
-                    FormKey::Submit
-                } else {
-                    self.move_focus(true);
-                    FormKey::Edited
-                }
-            }
-            KeyCode::Tab | KeyCode::Down => {
-                self.move_focus(true);
-                FormKey::Edited
-            }
-            KeyCode::BackTab | KeyCode::Up => {
-                self.move_focus(false);
-                FormKey::Edited
-            }
-            KeyCode::Left => {
-                field.cycle(false);
-                FormKey::Edited
-            }
-            KeyCode::Right => {
-                field.cycle(true);
-                FormKey::Edited
-            }
-            KeyCode::Backspace => {
-                field.fresh = false;
-                field.value.pop();
-                FormKey::Edited
-            }
-            KeyCode::Char('u') if ctrl => {
+    /// Enter: the next field, or submit on the last one (or when the form
+    /// has no fields).
+    pub fn enter(&mut self) -> FormKey {
+        if self.fields.is_empty() || Some(self.focus) >= self.last_editable() {
+            FormKey::Submit
+        } else {
+            self.move_focus(true);
+            FormKey::Edited
+        }
+    }
+
+    pub fn next_field(&mut self) -> FormKey {
+        self.move_focus(true);
+        FormKey::Edited
+    }
+
+    pub fn previous_field(&mut self) -> FormKey {
+        self.move_focus(false);
+        FormKey::Edited
+    }
+
+    /// Left/Right: the focused field's previous or next choice.
+    pub fn cycle_choice(&mut self, forward: bool) -> FormKey {
+        self.edit(|field| field.cycle(forward))
+    }
+
+    pub fn backspace(&mut self) -> FormKey {
+        self.edit(|field| {
+            field.fresh = false;
+            field.value.pop();
+        })
+    }
+
+    pub fn clear_field(&mut self) -> FormKey {
+        self.edit(|field| {
+            field.value.clear();
+            field.fresh = false;
+        })
+    }
+
+    /// A typed character replaces a value still holding its default, else
+    /// goes at its end.
+    pub fn type_char(&mut self, c: char) -> FormKey {
+        self.edit(|field| {
+            if field.fresh {
                 field.value.clear();
                 field.fresh = false;
+            }
+            field.value.push(c);
+        })
+    }
+
+    fn edit(&mut self, change: impl FnOnce(&mut Field)) -> FormKey {
+        match self.fields.get_mut(self.focus) {
+            Some(field) => {
+                change(field);
                 FormKey::Edited
             }
-            KeyCode::Char(c) if !ctrl => {
-                if field.fresh {
-                    field.value.clear();
-                    field.fresh = false;
-                }
-                field.value.push(c);
-                FormKey::Edited
-            }
-            _ => FormKey::Ignored,
+            None => FormKey::Ignored,
         }
     }
 }
@@ -257,13 +260,9 @@ impl Form {
 mod tests {
     use super::*;
 
-    fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
-    }
-
     fn type_text(form: &mut Form, text: &str) {
         for c in text.chars() {
-            form.handle_key(key(KeyCode::Char(c)));
+            form.type_char(c);
         }
     }
 
@@ -275,9 +274,9 @@ mod tests {
             vec![Field::new("name", "disk1"), Field::new("size", "100MiB")],
         );
         type_text(&mut form, "data");
-        assert_eq!(form.handle_key(key(KeyCode::Enter)), FormKey::Edited);
+        assert_eq!(form.enter(), FormKey::Edited);
         type_text(&mut form, "20000s");
-        assert_eq!(form.handle_key(key(KeyCode::Enter)), FormKey::Submit);
+        assert_eq!(form.enter(), FormKey::Submit);
         assert_eq!(form.value("name"), "data");
         assert_eq!(form.value("size"), "20000s");
     }
@@ -285,7 +284,7 @@ mod tests {
     #[test]
     fn backspace_edits_the_default_instead_of_replacing_it() {
         let mut form = Form::new(FormKind::GoTo, "Go", vec![Field::new("sector", "100")]);
-        form.handle_key(key(KeyCode::Backspace));
+        form.backspace();
         type_text(&mut form, "5");
         assert_eq!(form.value("sector"), "105");
     }
@@ -301,7 +300,7 @@ mod tests {
             ],
         );
         assert_eq!(form.focus, 1);
-        assert_eq!(form.handle_key(key(KeyCode::Enter)), FormKey::Submit);
+        assert_eq!(form.enter(), FormKey::Submit);
     }
 
     #[test]
@@ -311,10 +310,10 @@ mod tests {
             "x",
             vec![Field::new("t", "a").options(vec!["a".into(), "b".into(), "c".into()])],
         );
-        form.handle_key(key(KeyCode::Left));
+        form.cycle_choice(false);
         assert_eq!(form.value("t"), "c");
-        form.handle_key(key(KeyCode::Right));
-        form.handle_key(key(KeyCode::Right));
+        form.cycle_choice(true);
+        form.cycle_choice(true);
         assert_eq!(form.value("t"), "b");
     }
 }

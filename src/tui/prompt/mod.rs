@@ -2,8 +2,9 @@
 //! they collect goes.
 
 pub mod form;
+pub(crate) mod keys;
 pub mod picker;
 pub(crate) mod submit;
 
 pub use form::{Field, Form, FormKey, FormKind};
-pub use picker::{PickItem, Picker, PickerKey, PickerKind};
+pub use picker::{PickItem, Picker, PickerKind};

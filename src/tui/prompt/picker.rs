@@ -2,8 +2,6 @@
 //! by keys; what a choice means is decided by the feature that opened the
 //! picker (see `submit.rs`).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
 /// One choice in a picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PickItem {
@@ -31,13 +29,6 @@ pub struct Picker {
     pub filter: String,
     /// Index into the filtered list.
     pub selected: usize,
-}
-
-pub enum PickerKey {
-    Moved,
-    Chosen(String),
-    Cancel,
-    Ignored,
 }
 
 impl Picker {
@@ -70,49 +61,42 @@ impl Picker {
         out
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) -> PickerKey {
-        let count = self.filtered().len();
-        match key.code {
-            KeyCode::Esc => PickerKey::Cancel,
-            KeyCode::Enter => match self.filtered().get(self.selected) {
-                Some(item) => PickerKey::Chosen(item.key.clone()),
-                // Free text for a name the list does not have (e.g. a
-                // target type not loaded yet).
-                None if !self.filter.is_empty() => PickerKey::Chosen(self.filter.clone()),
-                None => PickerKey::Cancel,
-            },
-            KeyCode::Up => {
-                self.selected = self.selected.saturating_sub(1);
-                PickerKey::Moved
-            }
-            KeyCode::Down | KeyCode::Tab => {
-                if self.selected + 1 < count {
-                    self.selected += 1;
-                }
-                PickerKey::Moved
-            }
-            KeyCode::Backspace => {
-                self.filter.pop();
-                self.selected = 0;
-                PickerKey::Moved
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.filter.push(c);
-                self.selected = 0;
-                PickerKey::Moved
-            }
-            _ => PickerKey::Ignored,
+    /// Enter: the selected item, else the typed text (a name the list does
+    /// not have, such as a target type not loaded yet); `None` when there
+    /// is neither.
+    pub fn choice(&self) -> Option<String> {
+        match self.filtered().get(self.selected) {
+            Some(item) => Some(item.key.clone()),
+            None if !self.filter.is_empty() => Some(self.filter.clone()),
+            None => None,
         }
+    }
+
+    pub fn up(&mut self) {
+        self.selected = self.selected.saturating_sub(1);
+    }
+
+    pub fn down(&mut self) {
+        if self.selected + 1 < self.filtered().len() {
+            self.selected += 1;
+        }
+    }
+
+    pub fn backspace(&mut self) {
+        self.filter.pop();
+        self.selected = 0;
+    }
+
+    /// Typed text narrows the list.
+    pub fn type_char(&mut self, c: char) {
+        self.filter.push(c);
+        self.selected = 0;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
-    }
 
     #[test]
     fn picker_filters_by_prefix_then_substring() {
@@ -130,10 +114,10 @@ mod tests {
                 },
             ],
         );
-        picker.handle_key(key(KeyCode::Char('c')));
-        match picker.handle_key(key(KeyCode::Enter)) {
-            PickerKey::Chosen(k) => assert_eq!(k, "c"),
-            _ => panic!("expected a choice"),
-        }
+        picker.type_char('c');
+        assert_eq!(picker.choice().as_deref(), Some("c"));
+        // A name the list does not have is taken as typed.
+        picker.type_char('x');
+        assert_eq!(picker.choice().as_deref(), Some("cx"));
     }
 }
