@@ -104,6 +104,10 @@ pub enum Overlay {
         title: String,
         lines: Vec<String>,
     },
+    /// The lab's README, from line `scroll` on.
+    Readme {
+        scroll: usize,
+    },
 }
 
 pub struct App {

@@ -184,7 +184,7 @@ pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<(App, Opti
     let root = options.roots.primary().to_path_buf();
     let sources = module::scan_sources(&root);
     let app = App::new(root, sources, options.executor);
-    let lab = match lab {
+    let (lab, readme) = match lab {
         None => return Ok((app, None)),
         Some(LabInput::Path(path)) => {
             let lab = crate::lab::model::load_lab(&path)
@@ -194,16 +194,26 @@ pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<(App, Opti
                 .roots
                 .check(&path.display().to_string(), &lab)
                 .map_err(|errors| anyhow!("{errors}"))?;
-            lab
+            // Read here, once: drawing never touches the disk.
+            (lab, lab::readme::beside(&path))
         }
-        Some(LabInput::Parsed(lab)) => lab,
+        Some(LabInput::Parsed(lab)) => (lab, Ok(None)),
         Some(LabInput::Steps { title, steps }) => {
             let view = lab::LabView::from_titles(title, steps);
             return Ok((app.with_lab(view, None), None));
         }
     };
     let device = first_device(&lab);
-    let app = app.with_lab(lab::LabView::from_lab(&lab), device);
+    let (readme, unreadable) = match readme {
+        Ok(readme) => (readme, None),
+        Err(e) => (None, Some(e)),
+    };
+    let view = lab::LabView::from_lab(&lab).with_readme(readme);
+    let mut app = app.with_lab(view, device);
+    if let Some(e) = unreadable {
+        // Not worth refusing the lab for: the steps still run.
+        app.complain(format!("the lab's README cannot be shown: {e}"));
+    }
     Ok((app, Some(lab)))
 }
 

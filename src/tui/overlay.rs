@@ -41,6 +41,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Overlay::Output { title, lines }) => {
             text_box(frame, area, title, lines, 0, &hint_line(Context::Output))
         }
+        Some(Overlay::Readme { scroll }) => readme(frame, area, app, *scroll),
     }
 }
 
@@ -310,6 +311,69 @@ fn text_box(
     );
     frame.render_widget(
         Paragraph::new(Line::styled(hint.to_string(), dim())),
+        Rect::new(
+            inner.x,
+            inner.y + inner.height.saturating_sub(1),
+            inner.width,
+            1,
+        ),
+    );
+}
+
+/// The lab's README from source line `scroll` on, wrapped to the box.
+fn readme(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
+    let Some((lab, readme)) = app
+        .lab
+        .as_ref()
+        .and_then(|lab| lab.readme.as_ref().map(|r| (lab, r)))
+    else {
+        return;
+    };
+    let width = area.width.saturating_sub(4).min(100);
+    let height = area.height.saturating_sub(2);
+    let inner = popup(
+        frame,
+        area,
+        width,
+        height,
+        &format!("README · {}", lab.title),
+    );
+    let room = usize::from(inner.height.saturating_sub(1));
+    let text_width = usize::from(inner.width);
+    let lines: Vec<Line> = readme
+        .lines
+        .iter()
+        .skip(scroll)
+        .flat_map(|l| wrap(l, text_width))
+        .take(room)
+        .map(|l| {
+            if l.starts_with('#') {
+                Line::styled(l, Style::new().add_modifier(Modifier::BOLD))
+            } else {
+                Line::raw(l)
+            }
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines),
+        Rect {
+            height: inner.height.saturating_sub(1),
+            ..inner
+        },
+    );
+    let position = format!(
+        "line {} of {}  ",
+        (scroll + 1).min(readme.lines.len()),
+        readme.lines.len()
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            fit(
+                &format!("{position}{}", hint_line(Context::Readme)),
+                text_width,
+            ),
+            dim(),
+        )),
         Rect::new(
             inner.x,
             inner.y + inner.height.saturating_sub(1),

@@ -272,3 +272,25 @@ fn teardown_shows_each_step() {
     h.quit();
     assert_snapshot!(h.render(NARROW.0, NARROW.1));
 }
+
+#[test]
+fn course_lab_with_its_readme() {
+    let (_dir, path) = super::key_tests::course_lab();
+    let (mut app, _) = super::new_app(
+        Some(super::LabInput::Path(path)),
+        &super::TuiOptions::default(),
+    )
+    .expect("the lab loads");
+    assert_snapshot!(
+        "readme_lab_narrow",
+        render_to_string(&app, NARROW.0, NARROW.1)
+    );
+    assert_snapshot!("readme_lab_wide", render_to_string(&app, WIDE.0, WIDE.1));
+    for key in super::testing::parse_keys("i<Down><Down>") {
+        super::keys::handle_key(&mut app, key);
+    }
+    assert_snapshot!(
+        "readme_box_narrow",
+        render_to_string(&app, NARROW.0, NARROW.1)
+    );
+}

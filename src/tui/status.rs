@@ -47,8 +47,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let right = match app.phase {
         Phase::Quitting => " tearing down… ".to_string(),
-        _ if roomy => format!(" {} ", status_hint_line(Some(app.focus), usize::MAX)),
-        _ => format!(" {} ", status_hint_line(None, usize::from(area.width) / 5)),
+        _ if roomy => format!(" {} ", status_hint_line(app, Some(app.focus), usize::MAX)),
+        _ => format!(
+            " {} ",
+            status_hint_line(app, None, usize::from(area.width) / 5)
+        ),
     };
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let room = usize::from(area.width).saturating_sub(used + right.chars().count());

@@ -203,7 +203,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         draw_disks(frame, inner, &mut y, app);
     }
     frame.render_widget(
-        Paragraph::new(hints(&pane_hint_line(PaneId::Composer, usize::from(width)))),
+        Paragraph::new(hints(&pane_hint_line(
+            app,
+            PaneId::Composer,
+            usize::from(width),
+        ))),
         Rect::new(inner.x, bottom - 1, width, 1),
     );
 }

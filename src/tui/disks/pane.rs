@@ -123,7 +123,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     frame.render_widget(
-        Paragraph::new(hints(&pane_hint_line(PaneId::Disks, width))),
+        Paragraph::new(hints(&pane_hint_line(app, PaneId::Disks, width))),
         Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),
     );
 }

@@ -19,6 +19,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::app::{App, Overlay, PaneId, Phase};
 use super::events;
+use super::lab::keys::LabAction;
 use super::prompt;
 
 pub use action::{Action, perform};
@@ -65,6 +66,7 @@ pub fn contexts(app: &App) -> Vec<Context> {
         Some(Overlay::Confirm(_)) => vec![Context::Confirm],
         Some(Overlay::BuildLog { .. }) => vec![Context::BuildLog],
         Some(Overlay::Output { .. }) => vec![Context::Output],
+        Some(Overlay::Readme { .. }) => vec![Context::Readme],
         None if app.search_input.is_some() => vec![Context::Search],
         None => vec![Context::Pane(app.focus), Context::Global],
     }
@@ -72,8 +74,21 @@ pub fn contexts(app: &App) -> Vec<Context> {
 
 /// The hint line under a pane, from the key table: the entries that fit
 /// in `width` columns.
-pub fn pane_hint_line(pane: PaneId, width: usize) -> String {
-    table::hint_text_within(&table::pane_hints(pane), width)
+pub fn pane_hint_line(app: &App, pane: PaneId, width: usize) -> String {
+    table::hint_text_within(&offered_hints(app, pane), width)
+}
+
+/// A pane's hints, less those for something the app does not have (`i`
+/// without a README).
+fn offered_hints(app: &App, pane: PaneId) -> Vec<table::HintItem> {
+    let offered = |action: &Action| match action {
+        Action::Lab(LabAction::Readme) => app.lab.as_ref().is_some_and(|l| l.readme.is_some()),
+        _ => true,
+    };
+    table::pane_hints(pane)
+        .into_iter()
+        .filter(|h| h.actions.iter().all(offered))
+        .collect()
 }
 
 /// The hint line of a prompt or box, from the key table.
@@ -86,7 +101,7 @@ pub fn hint_line(context: Context) -> String {
 /// everywhere. Those come most important first in the table and are
 /// written the other way round, so the way out ends the line; a line with
 /// only `room` columns keeps the ones that fit from the right.
-pub fn status_hint_line(pane: Option<PaneId>, room: usize) -> String {
+pub fn status_hint_line(app: &App, pane: Option<PaneId>, room: usize) -> String {
     let word = |h: &table::HintItem| format!("{}:{}", h.keys_text(), h.label);
     let mut everywhere: Vec<String> = table::status_hints().iter().map(word).collect();
     everywhere.reverse();
@@ -101,7 +116,7 @@ pub fn status_hint_line(pane: Option<PaneId>, room: usize) -> String {
         kept.insert(0, w);
     }
     let mut words: Vec<String> = pane
-        .map(|p| table::pane_hints(p).iter().take(2).map(word).collect())
+        .map(|p| offered_hints(app, p).iter().take(2).map(word).collect())
         .unwrap_or_default();
     words.extend(kept);
     words.join(" ")

@@ -40,6 +40,8 @@ pub enum Context {
     BuildLog,
     /// A lab step's output, and other command output.
     Output,
+    /// The lab's README.
+    Readme,
     /// The reload diff, waiting for a yes or no.
     Confirm,
 }
@@ -56,6 +58,7 @@ impl Context {
             Context::Help => "help",
             Context::BuildLog => "build log",
             Context::Output => "output",
+            Context::Readme => "README",
             Context::Confirm => "reload",
         }
     }
@@ -258,6 +261,8 @@ pub static BINDINGS: &[Binding] = &[
     bind(Global, &[ch('6')], A::Shell(Shell::Focus(PaneId::Events)), "focus a pane"),
     bind(Global, &[ch('n')], A::Lab(Lab::RunStep), "run the current lab step (again if it failed)")
         .hint_in(PaneId::Lab, "run step"),
+    bind(Global, &[ch('i')], A::Lab(Lab::Readme), "the lab's instructions (its README)")
+        .hint_in(PaneId::Lab, "instructions"),
     bind(Global, &[ch('b')], A::Module(Module::Build), "build a module (rust / c)"),
     bind(Global, &[ch('l')], A::Module(Module::Load), "load a built module"),
     bind(Global, &[ch('u')], A::Module(Module::Unload), "unload a module"),
@@ -361,6 +366,12 @@ pub static BINDINGS: &[Binding] = &[
     bind(Context::BuildLog, &[PGDN], A::Module(Module::LogNewer(10)), "scroll").hint("scroll"),
     bind(Context::BuildLog, &[ESC, ch('q'), ENTER], A::Shell(Shell::Close), "close").hint("close"),
     bind(Context::Output, &[ESC, ch('q'), ENTER], A::Shell(Shell::Close), "close").hint("close"),
+    bind(Context::Readme, &[UP], A::Lab(Lab::ReadmeUp(1)), "scroll").hint("scroll"),
+    bind(Context::Readme, &[DOWN], A::Lab(Lab::ReadmeDown(1)), "scroll").hint("scroll"),
+    bind(Context::Readme, &[PGUP], A::Lab(Lab::ReadmeUp(10)), "scroll").hint("scroll"),
+    bind(Context::Readme, &[PGDN, ch(' ')], A::Lab(Lab::ReadmeDown(10)), "scroll").hint("scroll"),
+    bind(Context::Readme, &[HOME], A::Lab(Lab::ReadmeTop), "back to the top"),
+    bind(Context::Readme, &[ESC, ch('q'), ENTER, ch('i')], A::Shell(Shell::Close), "close").hint("close"),
     bind(Context::Confirm, &[ch('y'), ENTER], A::Composer(Composer::ConfirmReload), "suspend, load, resume")
         .hint("suspend, load, resume"),
     bind(Context::Confirm, &[ch('n'), ESC], A::Composer(Composer::KeepLive), "keep the live table")

@@ -46,6 +46,7 @@ fn app_in(context: Context) -> App {
                 lines: Vec::new(),
             })
         }
+        Context::Readme => app.overlay = Some(Overlay::Readme { scroll: 0 }),
         Context::Confirm => {
             app.overlay = Some(Overlay::Confirm(Confirm {
                 title: "Reload?".into(),
@@ -191,18 +192,19 @@ fn every_hint_names_a_key_that_does_it_there() {
         Context::Help,
         Context::BuildLog,
         Context::Output,
+        Context::Readme,
         Context::Confirm,
     ] {
         check(context, table::hints(context));
     }
     check(Context::Pane(PaneId::Probes), table::status_hints());
     assert_eq!(
-        super::pane_hint_line(PaneId::Disks, 80),
+        super::pane_hint_line(&app_in(Context::Global), PaneId::Disks, 80),
         "d add  x detach/remove  ⏎ edit table"
     );
     // Whole entries only, when short of room.
     assert_eq!(
-        super::pane_hint_line(PaneId::Disks, 30),
+        super::pane_hint_line(&app_in(Context::Global), PaneId::Disks, 30),
         "d add  x detach/remove"
     );
     assert_eq!(
@@ -214,10 +216,13 @@ fn every_hint_names_a_key_that_does_it_there() {
 #[test]
 fn the_status_line_keeps_the_way_out_when_short_of_room() {
     assert_eq!(
-        super::status_hint_line(Some(PaneId::Lab), usize::MAX),
+        super::status_hint_line(&app_in(Context::Global), Some(PaneId::Lab), usize::MAX),
         "n:run step ⏎:details Tab:pane ?:help q:quit"
     );
-    assert_eq!(super::status_hint_line(None, 16), "?:help q:quit");
+    assert_eq!(
+        super::status_hint_line(&app_in(Context::Global), None, 16),
+        "?:help q:quit"
+    );
 }
 
 #[test]

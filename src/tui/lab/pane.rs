@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::view::StepState;
 use crate::tui::app::{App, PaneId};
 use crate::tui::keys::pane_hint_line;
-use crate::tui::widgets::{dim, error_style, fit, hints, keep_header_skip, ok_style, pane_block};
+use crate::tui::widgets::{dim, error_style, fit, hints, ok_style, pane_block, wrap};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let Some(lab) = &app.lab else {
@@ -29,11 +29,41 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let width = usize::from(inner.width);
-    let mut lines = vec![Line::styled(
+    // Under the title, what the lab is about: one line at least, up to
+    // three when every step fits as well.
+    let summary = match lab.summary_text() {
+        "" => Vec::new(),
+        text => wrap(text, width),
+    };
+    let spare = usize::from(inner.height).saturating_sub(1 + lab.steps.len() + 2 + 1);
+    let summary_rows = if summary.is_empty() || inner.height < 6 {
+        0
+    } else {
+        spare.clamp(1, 3).min(summary.len())
+    };
+    let mut header = vec![Line::styled(
         fit(&lab.title, width),
         Style::new().add_modifier(Modifier::BOLD),
     )];
+    for (i, text) in summary.iter().take(summary_rows).enumerate() {
+        let cut = i + 1 == summary_rows && summary.len() > summary_rows;
+        let text = if cut {
+            fit(&format!("{text} …"), width)
+        } else {
+            text.clone()
+        };
+        header.push(Line::styled(text, dim()));
+    }
+    let header_height = header.len() as u16;
+    frame.render_widget(
+        Paragraph::new(header),
+        Rect {
+            height: header_height.min(inner.height),
+            ..inner
+        },
+    );
     let current = lab.current();
+    let mut lines = Vec::new();
     for (i, step) in lab.steps.iter().enumerate() {
         let (mark, style) = match &step.state {
             StepState::Passed => ("✔", ok_style()),
@@ -62,21 +92,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ]));
     }
     // Below the list: two lines for the selected step's note, the hints.
-    let room = inner.height.saturating_sub(3).max(2);
-    let list_height = (lines.len() as u16).min(room);
+    let room = inner.height.saturating_sub(3 + header_height).max(1);
+    let step_rows = (lines.len() as u16).min(room);
     // Scroll only when the steps do not fit, keeping the selected one in
     // view.
-    let step_rows = usize::from(list_height).saturating_sub(1);
-    let skip = if lab.steps.len() <= step_rows {
+    let skip = if lab.steps.len() <= usize::from(step_rows) {
         0
     } else {
-        (lab.selected + 1).saturating_sub(step_rows)
+        (lab.selected + 1).saturating_sub(usize::from(step_rows))
     };
-    let shown = keep_header_skip(lines, skip);
+    let shown: Vec<Line> = lines.into_iter().skip(skip).collect();
+    let list_height = header_height + step_rows;
     frame.render_widget(
         Paragraph::new(shown),
         Rect {
-            height: list_height,
+            y: inner.y + header_height,
+            height: step_rows.min(inner.height.saturating_sub(header_height)),
             ..inner
         },
     );
@@ -100,7 +131,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     frame.render_widget(
-        Paragraph::new(hints(&pane_hint_line(PaneId::Lab, width))),
+        Paragraph::new(hints(&pane_hint_line(app, PaneId::Lab, width))),
         Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),
     );
 }

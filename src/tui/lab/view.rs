@@ -14,6 +14,7 @@ use crate::lab::engine::{Outcome, StepRecord};
 use crate::lab::model::{Lab, Step, StepKind};
 use crate::session::{Device, Disk, Module};
 
+use super::readme::Readme;
 use crate::tui::action::Ticket;
 
 /// What the TUI is given to show as a lab.
@@ -67,6 +68,8 @@ pub struct Observed<'a> {
 pub struct LabView {
     pub title: String,
     pub summary: String,
+    /// The README beside the lab file, when there is one.
+    pub readme: Option<Readme>,
     pub steps: Vec<LabStep>,
     pub selected: usize,
     running: Option<Running>,
@@ -119,11 +122,27 @@ impl LabView {
         LabView {
             title,
             summary,
+            readme: None,
             steps,
             selected: 0,
             running: None,
             kmsg_hit: false,
             probes: Vec::new(),
+        }
+    }
+
+    /// Shows the lab's README as its instructions.
+    pub fn with_readme(mut self, readme: Option<Readme>) -> LabView {
+        self.readme = readme;
+        self
+    }
+
+    /// What the pane says under the title: the README's first paragraph,
+    /// else the lab's own summary.
+    pub fn summary_text(&self) -> &str {
+        match &self.readme {
+            Some(readme) if !readme.summary.is_empty() => &readme.summary,
+            _ => &self.summary,
         }
     }
 

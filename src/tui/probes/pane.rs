@@ -230,7 +230,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     frame.render_widget(
-        Paragraph::new(hints(&pane_hint_line(PaneId::Probes, width))),
+        Paragraph::new(hints(&pane_hint_line(app, PaneId::Probes, width))),
         Rect::new(inner.x, bottom, inner.width, 1),
     );
 }
