@@ -535,7 +535,9 @@ table = "0 20000 linear {disk1} 0"
         "# 02 · A read-only target\n\n\
          Your target refuses every write with -EROFS while reads pass\n\
          through to the disk below: the first target of the course that\n\
-         says no.\n\n## Steps\n\n",
+         says no.\n\n## Steps\n\n\
+         - a list item\n\
+         \x20 whose second line is long enough to be wrapped on an eighty-column screen, keeping its indent\n\n",
     );
     for i in 1..=40 {
         readme.push_str(&format!("{i}. Step {i} of the exercise.\n"));
@@ -576,10 +578,12 @@ fn a_course_lab_shows_its_readme_and_i_opens_it() {
     assert_eq!(app.overlay, Some(Overlay::Readme { scroll: 0 }));
     let screen = render_to_string(&app, 80, 24);
     assert!(screen.contains("# 02 · A read-only target"), "{screen}");
-    assert!(screen.contains("line 1 of 48"), "{screen}");
+    // A wrapped list item keeps its indent on the rows it wraps onto.
+    assert!(screen.contains("│  screen, keeping its indent"), "{screen}");
+    assert!(screen.contains("line 1 of 51"), "{screen}");
     // Scrolling stops at the last line, and the way back is as long.
     press(&mut app, "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>");
-    assert_eq!(app.overlay, Some(Overlay::Readme { scroll: 47 }));
+    assert_eq!(app.overlay, Some(Overlay::Readme { scroll: 50 }));
     assert!(render_to_string(&app, 80, 24).contains("40. Step 40"));
     press(&mut app, "<Up><Home>");
     assert_eq!(app.overlay, Some(Overlay::Readme { scroll: 0 }));

@@ -344,7 +344,7 @@ fn readme(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
         .lines
         .iter()
         .skip(scroll)
-        .flat_map(|l| wrap(l, text_width))
+        .flat_map(|l| wrap_indented(l, text_width))
         .take(room)
         .map(|l| {
             if l.starts_with('#') {
@@ -381,6 +381,18 @@ fn readme(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
             1,
         ),
     );
+}
+
+/// Wraps a line and indents its continuation rows as the line itself is
+/// indented, so list items and code keep their shape.
+fn wrap_indented(line: &str, width: usize) -> Vec<String> {
+    let text = line.trim_start_matches(' ');
+    let indent = (line.len() - text.len()).min(width / 2);
+    let pad = " ".repeat(indent);
+    wrap(text, width - indent)
+        .into_iter()
+        .map(|row| format!("{pad}{row}"))
+        .collect()
 }
 
 fn teardown(frame: &mut Frame, area: Rect, app: &App) {
