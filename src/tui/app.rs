@@ -4,19 +4,20 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
 
-use crate::exec::protocol::{IoCounters, TargetVersion};
+use crate::exec::protocol::TargetVersion;
 use crate::exec::{Canceller, Placement};
 use crate::session::TeardownReport;
 
 use super::action::{Command, Job, SessionInfo, SessionState, Ticket};
 use super::composer::Composer;
-use super::event_log::EventLog;
-use super::form::{Form, Picker};
-use super::lab_view::LabView;
-use super::modules::ModulePane;
+use super::disks::StatView;
+use super::events::EventLog;
+use super::lab::LabView;
+use super::module::ModulePane;
+use super::notice::Notice;
 use super::probes::Probes;
+use super::prompt::{Form, Picker};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
@@ -103,16 +104,10 @@ pub enum Overlay {
         title: String,
         lines: Vec<String>,
     },
-}
-
-/// Live I/O of one block device, from the worker's periodic samples.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StatView {
-    pub counters: IoCounters,
-    /// Sectors per second since the previous sample.
-    pub read_rate: f64,
-    pub write_rate: f64,
-    pub(super) at: Instant,
+    /// The lab's README, from line `scroll` on.
+    Readme {
+        scroll: usize,
+    },
 }
 
 pub struct App {
@@ -135,8 +130,8 @@ pub struct App {
     pub disks_selected: usize,
     /// Commands in flight, for the status line.
     pub busy: Vec<(Ticket, String)>,
-    /// The last outcome worth telling: (text, is_error).
-    pub status: Option<(String, bool)>,
+    /// The last outcome worth telling.
+    pub status: Option<Notice>,
     /// The search being typed in the Events pane.
     pub search_input: Option<String>,
     pub project_root: PathBuf,
@@ -220,15 +215,40 @@ impl App {
         self.phase == Phase::Ready
     }
 
+    /// Whether work can be queued. While the session starts, commands
+    /// queue and run once it is up (the worker takes jobs in order), so a
+    /// script need not wait for the VM before pressing keys.
+    pub fn require_ready(&mut self) -> bool {
+        match &self.phase {
+            Phase::Ready => true,
+            Phase::Starting => {
+                self.tell("queued: runs as soon as the session is up");
+                true
+            }
+            _ => {
+                self.complain("there is no session (press q to quit)");
+                false
+            }
+        }
+    }
+
+    /// Panes Tab cycles through: the Lab pane only with a lab.
+    pub fn visible_panes(&self) -> Vec<PaneId> {
+        PaneId::ALL
+            .into_iter()
+            .filter(|p| *p != PaneId::Lab || self.lab.is_some())
+            .collect()
+    }
+
     pub fn tell(&mut self, text: impl Into<String>) {
-        self.status = Some((text.into(), false));
+        self.status = Some(Notice::Info(text.into()));
     }
 
     /// A problem: on the status line and in the Events pane.
     pub fn complain(&mut self, text: impl Into<String>) {
         let text = text.into();
         self.events.note(true, &text);
-        self.status = Some((text, true));
+        self.status = Some(Notice::Error(text));
     }
 
     /// Target types for the picker: the kernel's list, then built modules

@@ -8,10 +8,10 @@ use crate::lab::model::parse_lab;
 
 use super::action::Update;
 use super::app::{App, Overlay, PaneId, Phase};
-use super::event_log::{DEFAULT_CAPACITY, Filter};
-use super::form::FormKind;
-use super::lab_view::{LabView, StepState};
-use super::modules::BuildState;
+use super::events::{DEFAULT_CAPACITY, Filter};
+use super::lab::{LabView, StepState};
+use super::module::BuildState;
+use super::prompt::FormKind;
 use super::testing::{Harness, render_to_string};
 
 #[test]
@@ -455,7 +455,7 @@ fn tables_are_saved_to_and_opened_from_files() {
         h.app
             .status
             .as_ref()
-            .is_some_and(|(text, error)| *error && text.contains("missing.table")),
+            .is_some_and(|n| n.is_error() && n.text().contains("missing.table")),
         "{:?}",
         h.app.status
     );
@@ -506,4 +506,109 @@ fn every_state_renders_at_any_size_without_panicking() {
     h.keys("<Esc><Esc>");
     h.quit();
     check(&h);
+}
+
+/// A course lab as the course keeps it: `lab.toml` with its `README.md`
+/// beside it, in a directory of its own.
+pub(super) fn course_lab() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let lab = dir.path().join("lab.toml");
+    std::fs::write(
+        &lab,
+        r#"title = "A read-only target"
+summary = "The lab file's own summary."
+
+[[steps]]
+run = "disk"
+name = "disk1"
+size = "20000s"
+note = "The disk the target sits on."
+
+[[steps]]
+run = "create"
+name = "ro"
+table = "0 20000 linear {disk1} 0"
+"#,
+    )
+    .expect("lab");
+    let mut readme = String::from(
+        "# 02 · A read-only target\n\n\
+         Your target refuses every write with -EROFS while reads pass\n\
+         through to the disk below: the first target of the course that\n\
+         says no.\n\n## Steps\n\n\
+         - a list item\n\
+         \x20 whose second line is long enough to be wrapped on an eighty-column screen, keeping its indent\n\n",
+    );
+    for i in 1..=40 {
+        readme.push_str(&format!("{i}. Step {i} of the exercise.\n"));
+    }
+    std::fs::write(dir.path().join("README.md"), readme).expect("readme");
+    (dir, lab)
+}
+
+#[test]
+fn a_course_lab_shows_its_readme_and_i_opens_it() {
+    let (_dir, path) = course_lab();
+    let (mut app, lab) = super::new_app(
+        Some(super::LabInput::Path(path)),
+        &super::TuiOptions::default(),
+    )
+    .expect("the lab loads");
+    assert!(lab.is_some());
+    let view = app.lab.as_ref().expect("lab shown");
+    assert!(
+        view.summary_text()
+            .starts_with("Your target refuses every write"),
+        "{}",
+        view.summary_text()
+    );
+    // The pane offers it: its first paragraph, and the key.
+    let screen = render_to_string(&app, 80, 24);
+    assert!(
+        screen.contains("Your target refuses every write"),
+        "{screen}"
+    );
+    assert!(screen.contains("i instructions"), "{screen}");
+    let press = |app: &mut App, script: &str| {
+        for key in super::testing::parse_keys(script) {
+            super::keys::handle_key(app, key);
+        }
+    };
+    press(&mut app, "i");
+    assert_eq!(app.overlay, Some(Overlay::Readme { scroll: 0 }));
+    let screen = render_to_string(&app, 80, 24);
+    assert!(screen.contains("# 02 · A read-only target"), "{screen}");
+    // A wrapped list item keeps its indent on the rows it wraps onto.
+    assert!(screen.contains("│  screen, keeping its indent"), "{screen}");
+    assert!(screen.contains("line 1 of 51"), "{screen}");
+    // Scrolling stops at the last line, and the way back is as long.
+    press(&mut app, "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>");
+    assert_eq!(app.overlay, Some(Overlay::Readme { scroll: 50 }));
+    assert!(render_to_string(&app, 80, 24).contains("40. Step 40"));
+    press(&mut app, "<Up><Home>");
+    assert_eq!(app.overlay, Some(Overlay::Readme { scroll: 0 }));
+    press(&mut app, "<Esc>");
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn a_lab_without_readme_says_so_and_does_not_offer_the_key() {
+    let mut h = lab_harness();
+    h.keys("i");
+    assert!(h.app.overlay.is_none());
+    assert!(
+        h.app
+            .status
+            .as_ref()
+            .is_some_and(|n| n.text().contains("no README.md")),
+        "{:?}",
+        h.app.status
+    );
+    let screen = h.render(160, 48);
+    assert!(!screen.contains("instructions"), "{screen}");
+    // The lab file's own summary stands in.
+    assert!(
+        screen.contains("Build the target, map one loop device"),
+        "{screen}"
+    );
 }

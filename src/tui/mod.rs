@@ -14,31 +14,35 @@
 //!
 //! Quitting (`q`, Ctrl-C, SIGTERM, SIGINT, SIGHUP) tears the session down
 //! on the worker and shows each step; the terminal is restored on every
-//! exit path, panics included. Keys are listed in [`keys`].
+//! exit path, panics included. Keys are listed in [`keys::table`].
 
+// The shell: state, messages to and from the worker, keys, drawing, the
+// loop and the terminal.
 pub mod action;
 pub mod app;
-mod commands;
-pub mod composer;
-pub mod event_log;
-pub mod form;
 pub mod keys;
-mod lab_run;
-pub mod lab_view;
 pub mod layout;
-pub mod modules;
 pub mod mouse;
-mod overlay_keys;
-pub mod panes;
-pub mod probes;
+pub mod notice;
+mod overlay;
 mod runloop;
-pub mod segment_form;
+mod status;
 pub mod terminal;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ui;
 mod updates;
+pub mod widgets;
 pub mod worker;
+
+// One folder per feature: its model, what its keys do, its pane.
+pub mod composer;
+pub mod disks;
+pub mod events;
+pub mod lab;
+pub mod module;
+pub mod probes;
+pub mod prompt;
 
 #[cfg(test)]
 mod key_tests;
@@ -61,7 +65,7 @@ use crate::session::{Session, TeardownReport};
 
 pub use action::{Command, Update};
 pub use app::App;
-pub use lab_view::LabInput;
+pub use lab::LabInput;
 #[cfg(any(test, feature = "testing"))]
 pub use testing::{bench_render, render_to_string};
 pub use worker::SessionFactory;
@@ -178,9 +182,9 @@ where
 /// lab read and checked (its kmod sources found) before anything starts.
 pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<(App, Option<Lab>)> {
     let root = options.roots.primary().to_path_buf();
-    let sources = modules::scan_sources(&root);
+    let sources = module::scan_sources(&root);
     let app = App::new(root, sources, options.executor);
-    let lab = match lab {
+    let (lab, readme) = match lab {
         None => return Ok((app, None)),
         Some(LabInput::Path(path)) => {
             let lab = crate::lab::model::load_lab(&path)
@@ -190,16 +194,26 @@ pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<(App, Opti
                 .roots
                 .check(&path.display().to_string(), &lab)
                 .map_err(|errors| anyhow!("{errors}"))?;
-            lab
+            // Read here, once: drawing never touches the disk.
+            (lab, lab::readme::beside(&path))
         }
-        Some(LabInput::Parsed(lab)) => lab,
+        Some(LabInput::Parsed(lab)) => (lab, Ok(None)),
         Some(LabInput::Steps { title, steps }) => {
-            let view = lab_view::LabView::from_titles(title, steps);
+            let view = lab::LabView::from_titles(title, steps);
             return Ok((app.with_lab(view, None), None));
         }
     };
     let device = first_device(&lab);
-    let app = app.with_lab(lab_view::LabView::from_lab(&lab), device);
+    let (readme, unreadable) = match readme {
+        Ok(readme) => (readme, None),
+        Err(e) => (None, Some(e)),
+    };
+    let view = lab::LabView::from_lab(&lab).with_readme(readme);
+    let mut app = app.with_lab(view, device);
+    if let Some(e) = unreadable {
+        // Not worth refusing the lab for: the steps still run.
+        app.complain(format!("the lab's README cannot be shown: {e}"));
+    }
     Ok((app, Some(lab)))
 }
 

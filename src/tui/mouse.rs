@@ -6,10 +6,9 @@ use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
 use super::app::{App, PaneId, Phase};
-use super::keys::visible_panes;
+use super::composer::bar::sector_at;
+use super::composer::pane::bar_area;
 use super::layout;
-use super::panes::bar::sector_at;
-use super::panes::composer::bar_area;
 
 pub fn handle_mouse(app: &mut App, event: MouseEvent, screen: Rect) {
     if app.overlay.is_some() || matches!(app.phase, Phase::Quitting | Phase::Done) {
@@ -96,7 +95,7 @@ fn click_in_pane(app: &mut App, pane: PaneId, inner: Rect, column: u16, row: u16
 /// lays them out).
 fn tab_at(app: &App, column: u16) -> Option<PaneId> {
     let mut x = 0u16;
-    for pane in visible_panes(app) {
+    for pane in app.visible_panes() {
         let width = pane.title().chars().count() as u16 + 4;
         if column >= x && column < x + width {
             return Some(pane);

@@ -249,7 +249,7 @@ fn lab_with_live_check_marks() {
     // The write step expects a kernel line; show it failing for the look.
     if let Some(lab) = &mut h.app.lab {
         lab.steps[4].state =
-            super::lab_view::StepState::Failed("no kernel log line matched /write request/".into());
+            super::lab::StepState::Failed("no kernel log line matched /write request/".into());
         lab.selected = 4;
     }
     assert_snapshot!("lab_wide", h.render(WIDE.0, WIDE.1));
@@ -271,4 +271,26 @@ fn teardown_shows_each_step() {
     let mut h = live_device();
     h.quit();
     assert_snapshot!(h.render(NARROW.0, NARROW.1));
+}
+
+#[test]
+fn course_lab_with_its_readme() {
+    let (_dir, path) = super::key_tests::course_lab();
+    let (mut app, _) = super::new_app(
+        Some(super::LabInput::Path(path)),
+        &super::TuiOptions::default(),
+    )
+    .expect("the lab loads");
+    assert_snapshot!(
+        "readme_lab_narrow",
+        render_to_string(&app, NARROW.0, NARROW.1)
+    );
+    assert_snapshot!("readme_lab_wide", render_to_string(&app, WIDE.0, WIDE.1));
+    for key in super::testing::parse_keys("i<Down><Down>") {
+        super::keys::handle_key(&mut app, key);
+    }
+    assert_snapshot!(
+        "readme_box_narrow",
+        render_to_string(&app, NARROW.0, NARROW.1)
+    );
 }

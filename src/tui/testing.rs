@@ -23,7 +23,7 @@ use crate::session::{Session, SessionOptions};
 
 use super::action::{Command, Job, Update};
 use super::app::App;
-use super::lab_view::LabView;
+use super::lab::LabView;
 use super::worker::{self, SessionFactory, WorkerConfig, WorkerHandle};
 use super::{keys, ui};
 
@@ -310,7 +310,7 @@ impl Harness {
                 .modules
                 .sources
                 .iter()
-                .any(|s| s.state == super::modules::BuildState::Building)
+                .any(|s| s.state == super::module::BuildState::Building)
                 || !self.app.busy.is_empty();
             if self.app.has_outbox() || building {
                 if building && !self.receive(deadline) {

@@ -3,11 +3,12 @@
 
 use crate::exec::protocol::Event;
 
-use super::action::{Command, Update};
-use super::app::{App, Confirm, Overlay, Phase, StatView};
-use super::composer::diff_lines;
-use super::lab_view::Observed;
-use super::modules::BuildState;
+use super::action::Update;
+use super::app::{App, Phase};
+use super::composer::reload::confirm_reload;
+use super::disks::record_stats;
+use super::lab::Observed;
+use super::module::BuildState;
 use super::probes::ProbeRecord;
 
 impl App {
@@ -42,37 +43,7 @@ impl App {
                 self.observe_lab();
             }
             Update::Targets(targets) => self.targets = targets,
-            Update::Stats { stats, at } => {
-                for stat in stats {
-                    let previous = self.stats.get(&stat.device).copied();
-                    let (read_rate, write_rate) = match previous {
-                        Some(p) => {
-                            let secs = at.duration_since(p.at).as_secs_f64();
-                            let rate = |now: u64, before: u64| {
-                                if secs > 0.0 {
-                                    now.saturating_sub(before) as f64 / secs
-                                } else {
-                                    0.0
-                                }
-                            };
-                            (
-                                rate(stat.counters.read_sectors, p.counters.read_sectors),
-                                rate(stat.counters.write_sectors, p.counters.write_sectors),
-                            )
-                        }
-                        None => (0.0, 0.0),
-                    };
-                    self.stats.insert(
-                        stat.device,
-                        StatView {
-                            counters: stat.counters,
-                            read_rate,
-                            write_rate,
-                            at,
-                        },
-                    );
-                }
-            }
+            Update::Stats { stats, at } => record_stats(&mut self.stats, stats, at),
             Update::BuildLine { source, line } => self.modules.log_line(&source, line),
             Update::Built { source, result } => {
                 let entry = self.modules.source_mut(&source);
@@ -129,7 +100,7 @@ impl App {
                     .as_ref()
                     .is_some_and(|(pending, _)| *pending == name)
                 {
-                    self.confirm_reload(&name, &lines);
+                    confirm_reload(self, &name, &lines);
                 }
             }
             Update::TableText { text, .. } => self.composer.load_text(&text),
@@ -204,68 +175,5 @@ impl App {
                 built: &built,
             });
         }
-    }
-
-    /// Asks for the live table first; the diff shows when it arrives.
-    pub fn start_reload(&mut self, name: String) {
-        let ticket = self.submit(Command::LiveTable { name: name.clone() });
-        self.pending_reload = Some((name, ticket));
-    }
-
-    fn confirm_reload(&mut self, name: &str, kernel: &[crate::exec::protocol::TableLine]) {
-        let loaded: Vec<String> = self
-            .state
-            .devices
-            .iter()
-            .find(|d| d.name == name)
-            .map(|d| {
-                crate::table::Table::from_lines(&d.table)
-                    .segments
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let new: Vec<String> = self
-            .composer
-            .table
-            .segments
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        let mut notes = Vec::new();
-        if let Some(device) = self.state.devices.iter().find(|d| d.name == name) {
-            let devices = self
-                .state
-                .disks
-                .iter()
-                .map(|d| {
-                    (
-                        d.device.display().to_string(),
-                        crate::table::DevT::new(d.major, d.minor),
-                    )
-                })
-                .collect();
-            let ours = crate::table::Table::from_lines(&device.table);
-            // A kernel that echoes the loaded words back agrees with them.
-            let comparison = if kernel == device.table.as_slice() {
-                Ok(())
-            } else {
-                crate::table::compare_with_kernel(&ours, kernel, &devices)
-            };
-            if let Err(mismatches) = comparison {
-                notes.push("the kernel's live table differs from what was loaded:".into());
-                notes.extend(mismatches.iter().map(|m| format!("  {m}")));
-            }
-        }
-        self.overlay = Some(Overlay::Confirm(Confirm {
-            title: format!("Reload {name}?"),
-            diff: diff_lines(&loaded, &new),
-            notes,
-            command: Command::ReloadDevice {
-                name: name.to_string(),
-                table: self.composer.table.to_lines(),
-            },
-        }));
     }
 }
