@@ -157,7 +157,6 @@ fn compose_apply_probe_and_quit_through_the_real_tui() {
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "ledger files left: {left:?}");
-    assert!(Path::new(repo).join("kmod/rust/basic_target.ko").exists());
 }
 
 /// Ledger files left in `dir` once `deadline` passes, waiting for them to go.
