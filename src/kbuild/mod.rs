@@ -85,6 +85,36 @@ pub fn default_builder() -> Builder {
     std::sync::Arc::new(build)
 }
 
+/// The modules a kmod directory's Makefile or Kbuild declares (`obj-m :=
+/// name.o`, `obj-m += a.o sub/b.o`), before anything is built: what the
+/// UI can name a source by. Variables and conditionals are not expanded.
+pub fn declared_modules(source: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for file in ["Kbuild", "Makefile"] {
+        let Ok(text) = std::fs::read_to_string(source.join(file)) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some(rest) = line.trim().strip_prefix("obj-m") else {
+                continue;
+            };
+            let Some((_, objects)) = rest.split_once('=') else {
+                continue;
+            };
+            for object in objects.split_whitespace() {
+                let name = object.rsplit('/').next().unwrap_or(object);
+                if let Some(stem) = name.strip_suffix(".o")
+                    && !stem.contains('$')
+                    && !names.iter().any(|n| n == stem)
+                {
+                    names.push(stem.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
 /// The host's own kernel build tree, used when no lab kernel is given.
 pub fn host_kdir() -> PathBuf {
     let release = nix::sys::utsname::uname()
@@ -396,6 +426,18 @@ mod tests {
         std::fs::remove_file(&path).expect("rm link");
         assert!(refused.is_err());
         assert_eq!(std::fs::read(&victim).expect("read"), b"keep");
+    }
+
+    #[test]
+    fn declared_modules_are_read_from_obj_m() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            dir.path().join("Makefile"),
+            "ifneq ($(KERNELRELEASE),)\nobj-m := crashy.o\nobj-m += sub/dmp.o $(EXTRA).o\n\
+             crashy-y := crashy_main.o dm_glue.o\nendif\n",
+        )
+        .expect("write");
+        assert_eq!(declared_modules(dir.path()), ["crashy", "dmp"]);
     }
 
     #[test]

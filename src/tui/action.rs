@@ -38,6 +38,12 @@ pub enum Command {
     LoadModule {
         name: String,
     },
+    /// Rebuilds `source` and swaps the new build of module `name` in under
+    /// the live devices that use it.
+    ReloadModule {
+        source: PathBuf,
+        name: String,
+    },
     UnloadModule {
         name: String,
     },
@@ -105,6 +111,7 @@ impl Command {
             Command::Build { source } => format!("building {}", source.display()),
             Command::Register { name, .. } => format!("registering {name}"),
             Command::LoadModule { name } => format!("loading {name}"),
+            Command::ReloadModule { name, .. } => format!("reloading {name}"),
             Command::UnloadModule { name } => format!("unloading {name}"),
             Command::CreateDevice { name, .. } => format!("creating {name}"),
             Command::ReloadDevice { name, .. } => format!("reloading {name}"),

@@ -11,6 +11,7 @@ use super::app::{App, Overlay, PaneId, Phase};
 use super::events::{DEFAULT_CAPACITY, Filter};
 use super::lab::{LabView, StepState};
 use super::module::BuildState;
+use super::notice::Notice;
 use super::prompt::FormKind;
 use super::testing::{Harness, render_to_string};
 
@@ -217,6 +218,31 @@ fn build_and_load_through_the_pickers() {
     assert!(h.app.target_names().iter().any(|t| t == "basic_target"));
     h.keys("u");
     assert!(!h.app.state.modules.iter().any(|m| m.loaded));
+}
+
+#[test]
+fn shift_r_in_the_module_pane_hot_reloads_a_loaded_module() {
+    let mut h = Harness::with_sources();
+    // Not loaded yet: said, and nothing is sent.
+    h.keys("2R");
+    assert!(
+        matches!(&h.app.status, Some(Notice::Error(e)) if e.contains("load its module first")),
+        "{:?}",
+        h.app.status
+    );
+    h.keys("bl");
+    assert!(h.app.state.modules.iter().any(|m| m.loaded));
+    h.keys("R");
+    assert!(
+        matches!(&h.app.status, Some(Notice::Info(t)) if t.contains("swapped under 0 device(s)")),
+        "{:?}",
+        h.app.status
+    );
+    assert!(h.app.state.modules.iter().any(|m| m.loaded), "still loaded");
+    assert!(matches!(
+        &h.app.modules.sources[0].state,
+        BuildState::Built(_)
+    ));
 }
 
 pub const BASIC_LAB: &str = r#"

@@ -183,7 +183,11 @@ where
 pub fn new_app(lab: Option<LabInput>, options: &TuiOptions) -> Result<(App, Option<Lab>)> {
     let root = options.roots.primary().to_path_buf();
     let sources = module::scan_sources(&root);
-    let app = App::new(root, sources, options.executor);
+    let mut app = App::new(root, sources, options.executor);
+    // Read here, before the terminal is taken: what each source builds.
+    for source in &mut app.modules.sources {
+        source.declares = crate::kbuild::declared_modules(&source.path);
+    }
     let (lab, readme) = match lab {
         None => return Ok((app, None)),
         Some(LabInput::Path(path)) => {

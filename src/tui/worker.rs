@@ -19,7 +19,7 @@ use crate::exec::protocol::{ProbeOp, ProbeResult, TableLine};
 use crate::kbuild::BuiltModule;
 use crate::lab::engine::{self, LabContext, StepObserver};
 use crate::lab::model::Lab;
-use crate::session::{ProbeRequest, ProbeTarget, Session, SessionError};
+use crate::session::{ModuleBuild, ProbeRequest, ProbeTarget, Session, SessionError};
 
 use super::action::{BuiltInfo, Command, Job, SessionInfo, SessionState, Ticket, Update};
 
@@ -248,7 +248,10 @@ impl Worker {
         let refresh_targets = lab_step
             || matches!(
                 command,
-                Command::LoadModule { .. } | Command::UnloadModule { .. } | Command::RefreshTargets
+                Command::LoadModule { .. }
+                    | Command::UnloadModule { .. }
+                    | Command::ReloadModule { .. }
+                    | Command::RefreshTargets
             );
         let result = match command {
             Command::Sync(n) => {
@@ -375,6 +378,7 @@ impl Worker {
                 }
             }
             Command::RunLabStep { index } => Ok(self.run_lab_step(ticket, index)),
+            Command::ReloadModule { source, name } => self.reload_module(ticket, source, &name),
             Command::RefreshTargets => Ok(String::new()),
             Command::SaveTable { path, text } => {
                 std::fs::write(&path, text)
@@ -424,6 +428,63 @@ impl Worker {
             record: Box::new(record),
         });
         summary
+    }
+
+    /// Hot reload: builds here (the session waits for the swap anyway,
+    /// and build lines still stream), then swaps the module in.
+    fn reload_module(
+        &mut self,
+        ticket: Ticket,
+        source: PathBuf,
+        name: &str,
+    ) -> Result<String, SessionError> {
+        let mut observer = UiObserver {
+            updates: &self.updates,
+            ticket,
+        };
+        let kdir = self
+            .config
+            .context
+            .kdir
+            .clone()
+            .ok_or_else(|| SessionError::Build {
+                dir: source.clone(),
+                message: "no kernel tree to build against: run `dmbench kernel build`".into(),
+            })?;
+        let built = (self.config.context.builder)(&source, &kdir, &mut |line: &str| {
+            observer.build_line(&source, line)
+        });
+        let built = match built {
+            Ok(built) => {
+                observer.built(&source, Ok(&built));
+                built
+            }
+            Err(e) => {
+                let message = format!("{e:#}");
+                observer.built(&source, Err(&message));
+                return Err(SessionError::Build {
+                    dir: source,
+                    message: format!(
+                        "{message}\nthe loaded {name} and its devices stay as they were"
+                    ),
+                });
+            }
+        };
+        if built.name != name {
+            return Err(SessionError::refused(format!(
+                "{} builds module '{}', not '{name}'",
+                source.display(),
+                built.name
+            )));
+        }
+        let swap = self
+            .session
+            .swap_module(name, ModuleBuild::of(&built, &source))?;
+        Ok(format!(
+            "{name}: swapped under {} device(s), I/O stopped {}",
+            swap.devices.len(),
+            engine::format_duration(swap.stalled)
+        ))
     }
 
     /// Builds on a helper thread: a kernel module build takes seconds to

@@ -285,6 +285,7 @@ pub static BINDINGS: &[Binding] = &[
     bind(MODULE, &[ch('b')], A::Module(Module::BuildSelected), "build the selected source").hint("build"),
     bind(MODULE, &[ch('l')], A::Module(Module::LoadSelected), "load its module").hint("load"),
     bind(MODULE, &[ch('u')], A::Module(Module::UnloadSelected), "unload its module").hint("unload"),
+    bind(MODULE, &[ch('R')], A::Module(Module::ReloadSelected), "hot reload: rebuild, swap under live devices").hint("reload"),
     bind(MODULE, &[ENTER, ch('v')], A::Module(Module::ShowLog), "its build log").hint("log"),
     bind(MODULE, &[UP], A::Module(Module::Previous), "select a source"),
     bind(MODULE, &[DOWN], A::Module(Module::Next), "select a source"),

@@ -98,6 +98,40 @@ pub(crate) fn load_selected(app: &mut App, load: bool) {
     }
 }
 
+/// `R` in the Module pane: hot reload. The selected source's module must
+/// be loaded; it is rebuilt and swapped in under every live device using
+/// it (names and data stay).
+pub(crate) fn reload_selected(app: &mut App) {
+    let Some(source) = app.modules.selected_source() else {
+        app.complain("no kmod source to reload");
+        return;
+    };
+    let path = source.path.clone();
+    let loaded = source
+        .module_name()
+        .filter(|name| {
+            app.state
+                .modules
+                .iter()
+                .any(|m| m.name == *name && m.loaded)
+        })
+        .map(str::to_string);
+    let Some(name) = loaded else {
+        app.complain(format!(
+            "{}: build and load its module first ('b', 'l'); reload swaps a loaded one",
+            path.display()
+        ));
+        return;
+    };
+    if !app.require_ready() {
+        return;
+    }
+    let source = app.modules.source_mut(&path);
+    source.state = BuildState::Building;
+    source.log.clear();
+    app.submit(Command::ReloadModule { source: path, name });
+}
+
 pub(crate) fn show_build_log(app: &mut App) {
     if !app.modules.sources.is_empty() {
         app.overlay = Some(Overlay::BuildLog {

@@ -14,6 +14,9 @@ pub enum ModuleAction {
     BuildSelected,
     LoadSelected,
     UnloadSelected,
+    /// Rebuilds the selected source and swaps its module in under the
+    /// live devices that use it.
+    ReloadSelected,
     ShowLog,
     Previous,
     Next,
@@ -30,6 +33,7 @@ pub fn perform(app: &mut App, action: ModuleAction) -> bool {
         ModuleAction::BuildSelected => commands::build_selected(app),
         ModuleAction::LoadSelected => commands::load_selected(app, true),
         ModuleAction::UnloadSelected => commands::load_selected(app, false),
+        ModuleAction::ReloadSelected => commands::reload_selected(app),
         ModuleAction::ShowLog => commands::show_build_log(app),
         ModuleAction::Previous => app.modules.select_previous(),
         ModuleAction::Next => app.modules.select_next(),

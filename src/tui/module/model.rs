@@ -22,6 +22,8 @@ pub struct SourceView {
     /// "rust" or "c": what the build picker matches typed text against.
     pub label: String,
     pub path: PathBuf,
+    /// The module(s) its Makefile declares, read before the UI starts.
+    pub declares: Vec<String>,
     pub state: BuildState,
     pub log: VecDeque<String>,
 }
@@ -61,6 +63,7 @@ impl ModulePane {
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_else(|| path.display().to_string()),
+                    declares: Vec::new(),
                     path,
                     state: BuildState::NotBuilt,
                     log: VecDeque::new(),

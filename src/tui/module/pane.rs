@@ -41,6 +41,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             head = head.add_modifier(Modifier::REVERSED);
         }
         let (state, style) = match &source.state {
+            BuildState::NotBuilt if !source.declares.is_empty() => {
+                (format!("{} · not built", source.declares.join(" ")), dim())
+            }
             BuildState::NotBuilt => ("not built".to_string(), dim()),
             BuildState::Building => (
                 format!(
