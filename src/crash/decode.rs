@@ -14,9 +14,9 @@ use super::parse::RawFrame;
 pub struct ModuleImage {
     pub name: String,
     pub path: PathBuf,
-    /// The kmod directory it was built from: of a chain of inlined frames,
-    /// the innermost one in these sources is the one to show (not the
-    /// compiler's library code inlined into it).
+    /// The kmod directory it was built from (its files are recorded
+    /// relative to it); of a chain of inlined frames, the innermost one in
+    /// these sources is the one to show, not library code inlined into it.
     pub source: Option<PathBuf>,
 }
 
@@ -73,12 +73,28 @@ impl Decoder {
             .or_insert_with(|| symbol_table(&image.path));
         let (section, value) = symbols.get(&frame.function)?.clone();
         let chain = addr2line(&image.path, &section, value + frame.offset);
-        let ours = image
-            .source
-            .as_ref()
-            .and_then(|dir| chain.iter().find(|p| p.file.starts_with(dir)));
-        ours.or(chain.first()).cloned()
+        // Modules are built with their own directory recorded as `.`: a
+        // relative file is the target's own, in the source it was
+        // registered with; absolute ones are headers and library code.
+        let ours = chain
+            .iter()
+            .find(|p| p.file.is_relative())
+            .map(|p| SourcePlace {
+                file: match &image.source {
+                    Some(dir) => dir.join(normalise(&p.file)),
+                    None => normalise(&p.file),
+                },
+                ..p.clone()
+            });
+        ours.or_else(|| chain.first().cloned())
     }
+}
+
+/// `././x.c` -> `x.c`.
+fn normalise(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 /// `name -> (section, value)` of the functions in an ELF object.

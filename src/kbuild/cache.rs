@@ -46,8 +46,12 @@ impl KernelIdentity {
     /// The kernel, and how modules are built for it (a change of build
     /// flags must not find builds made without them).
     fn digest(&self) -> String {
-        let recipe = super::DEBUG_FLAGS.join(" ");
-        let text = format!("{}\n{}\n{recipe}", self.release, self.version);
+        let text = format!(
+            "{}\n{}\n{}",
+            self.release,
+            self.version,
+            super::BUILD_RECIPE
+        );
         hex(&Sha256::digest(text.as_bytes())[..8])
     }
 }

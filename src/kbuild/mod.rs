@@ -73,8 +73,21 @@ impl BuiltModule {
 
 /// What every module build adds to make's command line: DWARF for C and
 /// Rust objects, which the crash decoder reads (the copy that is loaded
-/// is stripped).
-pub const DEBUG_FLAGS: [&str; 2] = ["KCFLAGS=-g", "KRUSTFLAGS=-Cdebuginfo=2"];
+/// is stripped), with the build directory's paths recorded as `.`: a
+/// build is the same wherever its source was when it was built (the
+/// module cache shares it by content), and the decoder finds the files in
+/// the source the session registered it with.
+pub fn debug_flags(build_dir: &Path) -> [String; 2] {
+    let dir = build_dir.display();
+    [
+        format!("KCFLAGS=-g -fdebug-prefix-map={dir}=."),
+        format!("KRUSTFLAGS=-Cdebuginfo=2 --remap-path-prefix={dir}=."),
+    ]
+}
+
+/// Names the build recipe above in the module cache's key: a change of
+/// flags must not find builds made without them.
+pub const BUILD_RECIPE: &str = "dwarf, paths relative to the source (1)";
 
 /// Builds a kmod source against a kernel tree, reporting output lines:
 /// [`build`] in real use, a stand-in in UI tests.
@@ -288,7 +301,7 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
         ))
         // Line tables for the crash decoder, in the module only: the lab
         // kernel itself is built without debug information.
-        .args(DEBUG_FLAGS)
+        .args(debug_flags(&source))
         .arg("modules")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
