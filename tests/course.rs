@@ -59,49 +59,14 @@ const EXERCISES: &[Exercise] = &[
     },
 ];
 
-fn required() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var("DMBENCH_REQUIRE_VM").is_ok_and(|v| v == "1")
-}
-
-struct Run {
-    ok: bool,
-    text: String,
-    report: serde_json::Value,
-}
+type Run = common::Headless;
 
 fn run_lab(lab: &Path, root: &Path) -> Run {
-    let report = tempfile::NamedTempFile::new().expect("tmp");
-    let out = Command::new(env!("CARGO_BIN_EXE_dmbench"))
-        .arg("--headless")
-        .arg(lab)
-        .arg("--vm")
-        .arg("--root")
-        .arg(root)
-        .arg("--report")
-        .arg(report.path())
-        .output()
-        .expect("dmbench runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = std::fs::read(report.path())
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(serde_json::Value::Null);
-    Run {
-        ok: out.status.success(),
-        text,
-        report,
-    }
+    common::Headless::run_in(lab, root)
 }
 
 fn steps(run: &Run) -> Vec<serde_json::Value> {
-    run.report["steps"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no steps in the report:\n{}", run.text))
-        .clone()
+    run.steps()
 }
 
 /// The build step's output has no compiler or objtool warning: the course
@@ -327,7 +292,10 @@ fn sources(ext: &str) -> Vec<PathBuf> {
 #[test]
 fn every_c_source_is_checkpatch_clean() {
     let Some(kernel) = dmbench::kernel::find_cached() else {
-        assert!(!required(), "checkpatch needs the lab kernel tree");
+        assert!(
+            !common::vm_required(),
+            "checkpatch needs the lab kernel tree"
+        );
         eprintln!("SKIPPED (no lab kernel tree for checkpatch)");
         return;
     };
@@ -353,7 +321,10 @@ fn every_c_source_is_checkpatch_clean() {
 #[test]
 fn every_rust_source_is_rustfmt_clean() {
     if Command::new("rustfmt").arg("--version").output().is_err() {
-        assert!(!required(), "rustfmt is needed to check the modules");
+        assert!(
+            !common::vm_required(),
+            "rustfmt is needed to check the modules"
+        );
         eprintln!("SKIPPED (no rustfmt)");
         return;
     }

@@ -5,28 +5,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A project with kmod/c = basic_target with `edit` applied.
-fn project(dir: &Path, edit: impl Fn(&str) -> String) -> PathBuf {
-    let kmod = dir.join("kmod/c");
-    std::fs::create_dir_all(&kmod).expect("mkdir");
-    for name in ["Makefile", "basic_target.c"] {
-        let text = std::fs::read_to_string(repo().join("kmod/c").join(name)).expect("read");
-        let text = if name.ends_with(".c") {
-            edit(&text)
-        } else {
-            text
-        };
-        std::fs::write(kmod.join(name), text).expect("write");
-    }
-    dir.to_path_buf()
-}
 
 const LAB: &str = r#"title = "a target with a bug at sector 10"
 
@@ -67,21 +47,8 @@ direct = true
 fn run(root: &Path) -> (bool, String, serde_json::Value) {
     let lab = root.join("lab.toml");
     std::fs::write(&lab, LAB).expect("lab");
-    let report = root.join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_dmbench"))
-        .arg("--headless")
-        .arg(&lab)
-        .arg("--vm")
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .expect("dmbench runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let json = std::fs::read(&report)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(serde_json::Value::Null);
-    (out.status.success(), text, json)
+    let run = common::Headless::run(&lab, &[]);
+    (run.ok, run.text, run.report)
 }
 
 /// The line number of the first line of `file` containing `needle`.
@@ -100,7 +67,7 @@ fn a_null_dereference_is_decoded_to_its_source_line() {
         return;
     }
     let dir = tempfile::tempdir().expect("tmp");
-    let root = project(dir.path(), |c| {
+    let root = common::edited_c_project(dir.path(), |c| {
         c.replacen(
             "\tunsigned int size = bio->bi_iter.bi_size;\n",
             "\tunsigned int size = bio->bi_iter.bi_size;\n\n\
@@ -158,7 +125,7 @@ fn a_warn_is_decoded_and_the_lab_goes_on() {
         return;
     }
     let dir = tempfile::tempdir().expect("tmp");
-    let root = project(dir.path(), |c| {
+    let root = common::edited_c_project(dir.path(), |c| {
         c.replacen(
             "\tunsigned int size = bio->bi_iter.bi_size;\n",
             "\tunsigned int size = bio->bi_iter.bi_size;\n\n\
@@ -212,20 +179,10 @@ fn a_rust_target_crash_is_decoded_to_its_own_source_line() {
         1,
     );
     std::fs::write(&source, text).expect("write");
-    let report = root.join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_dmbench"))
-        .arg("--headless")
-        .arg(root.join("crashy.toml"))
-        .arg("--vm")
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .expect("dmbench runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{stdout}");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
-    let crash = json["steps"]
+    let run = common::Headless::run(&root.join("crashy.toml"), &[]);
+    let stdout = &run.text;
+    assert!(!run.ok, "{stdout}");
+    let crash = run.report["steps"]
         .as_array()
         .expect("steps")
         .iter()

@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -15,18 +14,7 @@ fn repo() -> PathBuf {
 
 /// A copy of kmod/c with `edit` applied to its source.
 fn broken_copy(dir: &Path, edit: impl Fn(&str) -> String) -> PathBuf {
-    let copy = dir.join("broken");
-    std::fs::create_dir_all(&copy).expect("mkdir");
-    for name in ["Makefile", "basic_target.c"] {
-        let text = std::fs::read_to_string(repo().join("kmod/c").join(name)).expect("read");
-        let text = if name.ends_with(".c") {
-            edit(&text)
-        } else {
-            text
-        };
-        std::fs::write(copy.join(name), text).expect("write");
-    }
-    copy
+    common::edited_c_project(&dir.join("broken"), edit).join("kmod/c")
 }
 
 /// The lab: data written through the module, a reload from `source` that
@@ -92,23 +80,8 @@ device = "hot"
 }
 
 fn run(lab: &Path) -> (bool, String, serde_json::Value) {
-    let report = lab.with_extension("json");
-    let out = Command::new(env!("CARGO_BIN_EXE_dmbench"))
-        .arg("--headless")
-        .arg(lab)
-        .arg("--vm")
-        .arg("--root")
-        .arg(repo())
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .expect("dmbench runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let json = std::fs::read(&report)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(serde_json::Value::Null);
-    (out.status.success(), text, json)
+    let run = common::Headless::run_in(lab, &repo());
+    (run.ok, run.text, run.report)
 }
 
 #[test]

@@ -5,8 +5,9 @@
 
 mod common;
 
+use common::Verdict;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use dmbench::lab::engine::{LabContext, Outcome, StepRecord};
@@ -17,49 +18,12 @@ use dmbench::tui::action::{Command as UiCommand, Job, Update};
 use dmbench::tui::worker::{self, WorkerConfig};
 use dmbench::vm::VmExecutor;
 
-/// What must agree between the two front ends, per step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Verdict {
-    kind: String,
-    outcome: String,
-    /// The step was refused as it expected.
-    refused: bool,
-}
-
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn headless(lab: &Path) -> Vec<Verdict> {
-    let report = tempfile::NamedTempFile::new().expect("tmp");
-    let out = Command::new(env!("CARGO_BIN_EXE_dmbench"))
-        .arg("--headless")
-        .arg(lab)
-        .arg("--vm")
-        .arg("--report")
-        .arg(report.path())
-        .output()
-        .expect("dmbench runs");
-    let json: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(report.path()).expect("report"),
-    )
-    .unwrap_or_else(|e| {
-        panic!(
-            "no report for {} ({e}):\n{}",
-            lab.display(),
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    json["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .map(|s| Verdict {
-            kind: s["kind"].as_str().unwrap_or_default().to_string(),
-            outcome: s["outcome"].as_str().unwrap_or_default().to_string(),
-            refused: s.get("refusal").is_some_and(|r| !r.is_null()),
-        })
-        .collect()
+    common::Headless::run(lab, &[]).verdicts()
 }
 
 /// Runs the lab step by step through the TUI's worker, as `n` does: a

@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use dmbench::exec::discard_events;
 use dmbench::exec::protocol::{Response, TableLine};
@@ -17,25 +16,8 @@ fn repo() -> PathBuf {
 }
 
 fn run_lab(lab: &Path) -> (bool, String, serde_json::Value) {
-    let report = tempfile::NamedTempFile::new().expect("tmp");
-    let out = Command::new(env!("CARGO_BIN_EXE_dmbench"))
-        .arg("--headless")
-        .arg(lab)
-        .arg("--vm")
-        .arg("--report")
-        .arg(report.path())
-        .output()
-        .expect("dmbench runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json = std::fs::read(report.path())
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(serde_json::Value::Null);
-    (out.status.success(), text, json)
+    let run = common::Headless::run(lab, &[]);
+    (run.ok, run.text, run.report)
 }
 
 #[test]

@@ -9,7 +9,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use dmbench::exec::protocol::{Request, Response};
 use dmbench::exec::{Executor, discard_events};
@@ -20,47 +19,8 @@ use dmbench::vm::VmExecutor;
 /// Where the project lands in the guest.
 const GUEST_ROOT: &str = "/w";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Verdict {
-    kind: String,
-    outcome: String,
-    refused: bool,
-}
-
-fn verdicts(report: &serde_json::Value) -> Vec<Verdict> {
-    report["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .map(|s| Verdict {
-            kind: s["kind"].as_str().unwrap_or_default().to_string(),
-            outcome: s["outcome"].as_str().unwrap_or_default().to_string(),
-            refused: s.get("refusal").is_some_and(|r| !r.is_null()),
-        })
-        .collect()
-}
-
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run_here_in_the_vm(lab: &Path) -> serde_json::Value {
-    let report = tempfile::NamedTempFile::new().expect("tmp");
-    let out = Command::new(env!("CARGO_BIN_EXE_dmbench"))
-        .arg("--headless")
-        .arg(lab)
-        .arg("--vm")
-        .arg("--report")
-        .arg(report.path())
-        .output()
-        .expect("dmbench runs");
-    serde_json::from_slice(&std::fs::read(report.path()).expect("report")).unwrap_or_else(|e| {
-        panic!(
-            "{}: no report ({e}):\n{}",
-            lab.display(),
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
 }
 
 fn put(vm: &mut VmExecutor, path: String, data: Vec<u8>) {
@@ -110,9 +70,9 @@ fn every_shipped_lab_passes_with_the_local_front_end_inside_the_guest() {
 
     // From here, in the VM: the verdicts to match, and (a side effect of
     // the build steps) the module cache filled for the lab kernel.
-    let expected: Vec<Vec<Verdict>> = labs
+    let expected: Vec<Vec<common::Verdict>> = labs
         .iter()
-        .map(|lab| verdicts(&run_here_in_the_vm(lab)))
+        .map(|lab| common::Headless::run(lab, &[]).verdicts())
         .collect();
 
     let mut vm = VmExecutor::boot(config, discard_events()).expect("the sandbox VM boots");
@@ -202,7 +162,12 @@ fn every_shipped_lab_passes_with_the_local_front_end_inside_the_guest() {
             other => panic!("unexpected answer {other:?}"),
         };
         assert_eq!(report["executor"], "local", "{output}");
-        assert_eq!(&verdicts(&report), expected, "{}:\n{output}", lab.display());
+        assert_eq!(
+            &common::verdicts(&report),
+            expected,
+            "{}:\n{output}",
+            lab.display()
+        );
     }
     // Every local run tore down after itself: nothing of theirs is left.
     match vm

@@ -22,10 +22,6 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn required() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var("DMBENCH_REQUIRE_VM").is_ok_and(|v| v == "1")
-}
-
 #[test]
 fn a_bad_name_is_refused_with_the_reason_and_nothing_is_written() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -96,20 +92,10 @@ fn generated_lab_passes(name: &str, lang: &str) {
     let out = dmbench_new(dir.path(), &[name, "--lang", lang]);
     assert!(out.status.success(), "{}", stderr(&out));
     let lab = dir.path().join(name).join(format!("{name}.toml"));
-    let report = dir.path().join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_dmbench"))
-        .arg("--headless")
-        .arg(&lab)
-        .arg("--vm")
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .expect("dmbench runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
-    assert!(out.status.success(), "{lab:?} failed:\n{text}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
-    let steps = report["steps"].as_array().expect("steps");
+    let run = common::Headless::run(&lab, &[]);
+    let text = &run.text;
+    assert!(run.ok, "{lab:?} failed:\n{text}");
+    let steps = run.steps();
     assert!(steps.len() >= 12, "{text}");
     assert!(steps.iter().all(|s| s["outcome"] == "passed"), "{text}");
     let kinds: Vec<&str> = steps.iter().filter_map(|s| s["kind"].as_str()).collect();
@@ -143,7 +129,7 @@ fn a_generated_c_target_passes_its_lab_in_the_vm() {
 #[test]
 fn generated_code_builds_clean_and_is_kernel_style_for_any_valid_name() {
     let Some(kernel) = dmbench::kernel::find_cached() else {
-        assert!(!required(), "building needs the lab kernel tree");
+        assert!(!common::vm_required(), "building needs the lab kernel tree");
         eprintln!("SKIPPED (no lab kernel tree)");
         return;
     };

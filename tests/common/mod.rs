@@ -57,3 +57,107 @@ pub fn kmsg_lines(events: &Arc<Mutex<Vec<Event>>>) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Whether the VM tests must run here (CI, or DMBENCH_REQUIRE_VM=1): then a
+/// missing prerequisite is a failure, not a skip.
+pub fn vm_required() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var("DMBENCH_REQUIRE_VM").is_ok_and(|v| v == "1")
+}
+
+/// A headless run of a lab in the sandbox VM, as a user starts it.
+pub struct Headless {
+    pub ok: bool,
+    /// stdout and stderr.
+    pub text: String,
+    /// The `--report` JSON, or Null when there is none.
+    pub report: serde_json::Value,
+}
+
+impl Headless {
+    /// `dmbench --headless LAB --vm --report TMP [extra...]`.
+    pub fn run(lab: &std::path::Path, extra: &[&std::ffi::OsStr]) -> Headless {
+        let report = tempfile::NamedTempFile::new().expect("tmp");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dmbench"))
+            .arg("--headless")
+            .arg(lab)
+            .arg("--vm")
+            .arg("--report")
+            .arg(report.path())
+            .args(extra)
+            .output()
+            .expect("dmbench runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = std::fs::read(report.path())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        Headless {
+            ok: out.status.success(),
+            text,
+            report,
+        }
+    }
+
+    /// With `--root DIR`.
+    pub fn run_in(lab: &std::path::Path, root: &std::path::Path) -> Headless {
+        Headless::run(lab, &[std::ffi::OsStr::new("--root"), root.as_os_str()])
+    }
+
+    pub fn steps(&self) -> Vec<serde_json::Value> {
+        self.report["steps"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no steps in the report:\n{}", self.text))
+            .clone()
+    }
+
+    /// Per step: kind, outcome, and whether it was refused as it expected.
+    pub fn verdicts(&self) -> Vec<Verdict> {
+        verdicts(&self.report)
+    }
+}
+
+/// What two runs of one lab must agree on, per step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub kind: String,
+    pub outcome: String,
+    pub refused: bool,
+}
+
+pub fn verdicts(report: &serde_json::Value) -> Vec<Verdict> {
+    report["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .map(|s| Verdict {
+                    kind: s["kind"].as_str().unwrap_or_default().to_string(),
+                    outcome: s["outcome"].as_str().unwrap_or_default().to_string(),
+                    refused: s.get("refusal").is_some_and(|r| !r.is_null()),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A project whose kmod/c is the shipped basic_target with `edit` applied
+/// to its source (a bug put in on purpose, a different build).
+pub fn edited_c_project(dir: &std::path::Path, edit: impl Fn(&str) -> String) -> PathBuf {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let kmod = dir.join("kmod/c");
+    std::fs::create_dir_all(&kmod).expect("mkdir");
+    for name in ["Makefile", "basic_target.c"] {
+        let text = std::fs::read_to_string(repo.join("kmod/c").join(name)).expect("read");
+        let text = if name.ends_with(".c") {
+            edit(&text)
+        } else {
+            text
+        };
+        std::fs::write(kmod.join(name), text).expect("write");
+    }
+    dir.to_path_buf()
+}
