@@ -105,6 +105,8 @@ fn spec(device: &Path, op: ProbeOp, offset_blocks: u64, count: u64, direct: bool
         random_order: false,
         attribute: Vec::new(),
         stamp_shift: 0,
+        stats: None,
+        trace: false,
     }
 }
 

@@ -61,7 +61,8 @@ fn linear_device_write_read_table_and_teardown_leave_nothing() {
 
     let w = s
         .probe(&probe("lin", ProbeOp::Write, Pattern::Stamp, 10))
-        .expect("write");
+        .expect("write")
+        .result;
     assert_eq!(w.bytes, 512);
     assert!(w.io_error.is_none(), "{:?}", w.io_error);
     assert!(
@@ -73,12 +74,14 @@ fn linear_device_write_read_table_and_teardown_leave_nothing() {
     );
     let r = s
         .probe(&probe("lin", ProbeOp::Read, Pattern::Stamp, 10))
-        .expect("read");
+        .expect("read")
+        .result;
     assert!(r.mismatch.is_none(), "{:?}", r.mismatch);
     // The stamp names its own offset: read from elsewhere, it must not verify.
     let wrong = s
         .probe(&probe("lin", ProbeOp::Read, Pattern::Stamp, 11))
-        .expect("read elsewhere");
+        .expect("read elsewhere")
+        .result;
     assert!(
         wrong.mismatch.is_some(),
         "an unwritten block must not verify"

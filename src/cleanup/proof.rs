@@ -62,6 +62,9 @@ impl Ownership {
             }
             Resource::LoopDevice { device, .. } => self.loop_device(device, resource),
             Resource::DmDevice { name } => self.dm_device(exec, name, resource),
+            // A region lives on a device: it is the session's when the
+            // device is (and goes with it).
+            Resource::DmStats { device, .. } => self.dm_device(exec, device, resource),
             Resource::Module { name } => self.module(exec, name, resource),
         }
     }

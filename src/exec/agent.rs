@@ -63,6 +63,19 @@ fn mount_basics() {
         }
     }
     let _ = std::fs::create_dir_all("/dev/mapper");
+    // Block tracepoints (bio journeys) are read through tracefs. sysfs
+    // has the mount point only in a kernel built with tracing.
+    if Path::new(super::local::tracefs::TRACEFS).is_dir()
+        && let Err(e) = mount(
+            Some("tracefs"),
+            super::local::tracefs::TRACEFS,
+            Some("tracefs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            None::<&str>,
+        )
+    {
+        console(&format!("mount {}: {e}", super::local::tracefs::TRACEFS));
+    }
 }
 
 /// PID 1 inherits every orphan; sweep them up so none stays a zombie.

@@ -3,6 +3,8 @@
 //! (Session) never knows *where* it runs.
 
 pub mod agent;
+pub mod blocktrace;
+pub mod dmstats;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod local;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a request, response or event changes shape.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// One privileged operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -383,6 +383,77 @@ pub struct ProbeSpec {
     /// for X - stamp_shift. Proves where a target put the data.
     #[serde(default)]
     pub stamp_shift: u64,
+    /// DM statistics regions to read around the probe (and sample while
+    /// it runs, for a live sector map).
+    #[serde(default)]
+    pub stats: Option<StatsSpec>,
+    /// Record the probe's bios from the kernel's block tracepoints.
+    #[serde(default)]
+    pub trace: bool,
+}
+
+/// The DM statistics regions of one device that a probe reads: cleared
+/// before the first block, sampled while it runs, read and cleared after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsSpec {
+    /// The DM device's name (messages go to it).
+    pub device: String,
+    pub regions: Vec<u32>,
+}
+
+/// One area of a DM statistics region as `@stats_print` reports it;
+/// times in nanoseconds (regions are created with precise_timestamps).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AreaCounters {
+    /// Position of the area within its region.
+    pub index: u32,
+    pub start: u64,
+    pub length: u64,
+    pub reads: u64,
+    pub read_sectors: u64,
+    pub read_ns: u64,
+    pub writes: u64,
+    pub write_sectors: u64,
+    pub write_ns: u64,
+    /// Counts per latency bucket (one more than the region's boundaries);
+    /// empty for a region without a histogram.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub histogram: Vec<u64>,
+}
+
+impl AreaCounters {
+    pub fn is_idle(&self) -> bool {
+        self.reads == 0 && self.writes == 0 && self.read_sectors == 0 && self.write_sectors == 0
+    }
+}
+
+/// The counters of one region; areas that saw no I/O are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionCounters {
+    pub region: u32,
+    pub areas: Vec<AreaCounters>,
+}
+
+/// One block tracepoint record (tracefs `trace` line), kept for the
+/// devices a journey can pass through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceRecord {
+    /// Trace clock, nanoseconds (printed with microsecond resolution).
+    pub ts_ns: u64,
+    /// `block_bio_queue`, `block_bio_remap`, `block_rq_issue`, ...
+    pub event: String,
+    pub major: u32,
+    pub minor: u32,
+    /// `W`, `WS`, `R`, `FWS`, ... as the kernel's rwbs.
+    pub rwbs: String,
+    pub sector: u64,
+    pub sectors: u64,
+    /// Remaps: where the bio came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<(u32, u32, u64)>,
+    /// Completions: the errno (0 when it succeeded).
+    #[serde(default)]
+    pub error: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -423,6 +494,15 @@ pub struct ProbeResult {
     pub io_error: Option<IoFailure>,
     pub attribution: Vec<BlockStatDelta>,
     pub cancelled: bool,
+    /// The `StatsSpec` regions' counters over the probe, in its order.
+    #[serde(default)]
+    pub dm_stats: Vec<RegionCounters>,
+    /// Block tracepoint records of the probe, when `trace` was asked.
+    #[serde(default)]
+    pub trace: Vec<TraceRecord>,
+    /// Why statistics or tracing were not (fully) available.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -468,6 +548,15 @@ pub enum Event {
     /// What the session did, for the action log (host side only).
     Action {
         text: String,
+    },
+    /// DM statistics of the device being probed, since the probe started
+    /// (sent every ~200 ms while it runs, for a live sector map), with the
+    /// block-layer counters of the disks beneath it.
+    DmStats {
+        device: String,
+        elapsed_ms: u64,
+        regions: Vec<RegionCounters>,
+        disks: Vec<BlockStatDelta>,
     },
 }
 
@@ -631,6 +720,11 @@ mod tests {
             random_order: false,
             attribute: vec!["loop0".into()],
             stamp_shift: 0,
+            stats: Some(StatsSpec {
+                device: "x".into(),
+                regions: vec![0, 1],
+            }),
+            trace: true,
         });
         let line = serde_json::to_string(&Frame::Request {
             id: 1,

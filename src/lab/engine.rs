@@ -13,7 +13,7 @@ use super::roots::SourceRoots;
 use crate::crash::Crash;
 use crate::exec::protocol::{ProbeOp, ProbeResult, TableLine};
 use crate::kbuild::{BuildFailure, Builder, BuiltModule};
-use crate::session::{ModuleBuild, ProbeRequest, ProbeTarget, Session, SessionError};
+use crate::session::{ModuleBuild, ProbeRequest, ProbeTarget, Probed, Session, SessionError};
 
 /// How long a step waits after its last request for a kernel line it
 /// expects: the log follows its own stream and work the kernel finishes
@@ -118,7 +118,7 @@ impl StepRecord {
 #[derive(Default)]
 struct Produced {
     lines: Vec<String>,
-    probe: Option<ProbeResult>,
+    probe: Option<Probed>,
     summary: String,
 }
 
@@ -187,8 +187,8 @@ pub fn run_step(
         Ok(p) => {
             lines.extend(p.lines);
             record.summary = p.summary;
-            record.probe = p.probe.as_ref().map(ProbeFigures::from_result);
-            record.probe_result = p.probe;
+            record.probe = p.probe.as_ref().map(ProbeFigures::from_probed);
+            record.probe_result = p.probe.map(|p| p.result);
         }
         Err(f) => {
             record.guest_died = f.guest_died;
@@ -260,10 +260,12 @@ fn judge(
             output.lines
         ));
     }
+    judge_figures(expect, output.probe.as_ref())?;
     if !expect.attributed.is_empty() {
         let probe = output
             .probe
             .as_ref()
+            .map(|p| &p.result)
             .ok_or_else(|| "'attributed' needs a write or read step".to_string())?;
         for disk in &expect.attributed {
             let kernel_name = session
@@ -282,6 +284,43 @@ fn judge(
                     probe.attribution
                 ));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Per-segment and latency expectations of a probe step.
+fn judge_figures(expect: &super::model::Expect, probe: Option<&Probed>) -> Result<(), String> {
+    let wants =
+        !expect.segments.is_empty() || expect.latency_min.is_some() || expect.latency_max.is_some();
+    if !wants {
+        return Ok(());
+    }
+    let probe = probe.ok_or_else(|| {
+        "'segments', 'latency_min' and 'latency_max' need a write or read step".to_string()
+    })?;
+    for segments in &expect.segments {
+        segments.check(&probe.stats.segments)?;
+    }
+    let latency = probe.result.latency.as_ref();
+    if let Some(min) = expect.latency_min {
+        let fastest = latency.map_or(0, |l| l.min_ns);
+        if u128::from(fastest) < min.as_nanos() {
+            return Err(format!(
+                "the fastest block took {}, less than latency_min {}",
+                format_duration(Duration::from_nanos(fastest)),
+                format_duration(min)
+            ));
+        }
+    }
+    if let Some(max) = expect.latency_max {
+        let slowest = latency.map_or(0, |l| l.max_ns);
+        if u128::from(slowest) > max.as_nanos() {
+            return Err(format!(
+                "the slowest block took {}, more than latency_max {}",
+                format_duration(Duration::from_nanos(slowest)),
+                format_duration(max)
+            ));
         }
     }
     Ok(())
@@ -439,9 +478,9 @@ fn perform(
                 w.direct,
                 w.random_order,
             )?;
-            let result = s.probe(&request)?;
-            observer.probed(&request, &result);
-            out = probe_output(result)?;
+            let probed = s.probe(&request)?;
+            observer.probed(&request, &probed.result);
+            out = probe_output(probed)?;
         }
         StepKind::Read(r) => {
             let mut request = probe_request(
@@ -456,9 +495,9 @@ fn perform(
                 r.random_order,
             )?;
             request.stamp_shift = r.stamp_shift;
-            let result = s.probe(&request)?;
-            observer.probed(&request, &result);
-            out = probe_output(result)?;
+            let probed = s.probe(&request)?;
+            observer.probed(&request, &probed.result);
+            out = probe_output(probed)?;
         }
     }
     Ok(out)
@@ -565,7 +604,8 @@ fn probe_request(
 }
 
 /// A probe's figures; an I/O error or a verify mismatch fails the step.
-fn probe_output(result: ProbeResult) -> Result<Produced, Failure> {
+fn probe_output(probed: Probed) -> Result<Produced, Failure> {
+    let result = &probed.result;
     if let Some(e) = &result.io_error {
         let text = format!("I/O error {} ({}) at byte {}", e.name, e.errno, e.offset);
         return Err(Failure {
@@ -585,11 +625,14 @@ fn probe_output(result: ProbeResult) -> Result<Produced, Failure> {
     if result.cancelled {
         return Err(Failure::plain("interrupted"));
     }
-    let summary = probe_summary(&result);
+    let summary = probe_summary(result);
+    let mut lines = vec![summary.clone()];
+    lines.extend(probed.bios.iter().map(|b| b.text.clone()));
+    lines.extend(probed.notes.iter().cloned());
     Ok(Produced {
-        lines: vec![summary.clone()],
+        lines,
         summary,
-        probe: Some(result),
+        probe: Some(probed),
     })
 }
 

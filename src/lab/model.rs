@@ -33,6 +33,7 @@ mod checks;
 mod errors;
 mod expect;
 mod fields;
+pub mod figures;
 mod pattern;
 mod steps;
 mod suggest;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::engine::StepRecord;
 use crate::exec::Placement;
 use crate::exec::protocol::{Latency, ProbeResult};
-use crate::session::TeardownReport;
+use crate::session::{BioJourney, Probed, SegmentFigures, TeardownReport};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -27,9 +27,29 @@ pub struct ProbeFigures {
     pub io_error: Option<String>,
     /// Kernel device name -> sectors read + written during the probe.
     pub attribution: Vec<(String, u64)>,
+    /// Per table segment, from the kernel's DM statistics (empty for a
+    /// probe of a disk, or when the kernel refused the regions: `notes`).
+    pub segments: Vec<SegmentFigures>,
+    /// The first bios' journeys through the block layer (small probes).
+    pub bios: Vec<BioJourney>,
+    /// How many bios the probe made in all, when they were traced.
+    pub bios_total: usize,
+    /// Why statistics or journeys are missing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl ProbeFigures {
+    pub fn from_probed(p: &Probed) -> Self {
+        ProbeFigures {
+            segments: p.stats.segments.clone(),
+            bios: p.bios.clone(),
+            bios_total: p.bios_total,
+            notes: p.notes.clone(),
+            ..ProbeFigures::from_result(&p.result)
+        }
+    }
+
     pub fn from_result(r: &ProbeResult) -> Self {
         ProbeFigures {
             bytes: r.bytes,
@@ -55,6 +75,10 @@ impl ProbeFigures {
                     )
                 })
                 .collect(),
+            segments: Vec::new(),
+            bios: Vec::new(),
+            bios_total: 0,
+            notes: Vec::new(),
         }
     }
 }

@@ -29,6 +29,12 @@ pub enum Resource {
     DmDevice {
         name: String,
     },
+    /// A DM statistics region (`@stats_create`) on one of the session's
+    /// devices.
+    DmStats {
+        device: String,
+        region: u32,
+    },
     Module {
         name: String,
     },
@@ -43,6 +49,9 @@ impl Resource {
                 format!("loop device {} ({})", device.display(), backing.display())
             }
             Resource::DmDevice { name } => format!("DM device {name}"),
+            Resource::DmStats { device, region } => {
+                format!("statistics region {region} of DM device {device}")
+            }
             Resource::Module { name } => format!("module {name}"),
         }
     }

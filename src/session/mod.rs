@@ -9,8 +9,10 @@
 mod block_map;
 mod error;
 mod hot_reload;
+pub mod journey;
 mod kernel_log;
 pub mod ledger;
+mod stats;
 pub mod teardown;
 
 use std::collections::BTreeMap;
@@ -26,8 +28,10 @@ use crate::table::DevT;
 pub use block_map::BlockDeviceMap;
 pub use error::SessionError;
 pub use hot_reload::ModuleSwap;
+pub use journey::BioJourney;
 pub use kernel_log::KernelLog;
 use ledger::{Ledger, Resource};
+pub use stats::{DeviceStats, Histogram, RegionRole, SegmentFigures, StatsRegion, StatsView};
 pub use teardown::{TeardownReport, TeardownStep};
 
 /// Takes the one answer a request must have apart; any other answer is
@@ -175,6 +179,24 @@ pub struct ProbeRequest {
     pub stamp_shift: u64,
 }
 
+/// A probe's answer with what the session makes of it: the figures per
+/// table segment and per map area (DM statistics) and each bio's journey.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probed {
+    pub result: ProbeResult,
+    pub stats: StatsView,
+    /// The first bios' journeys (at most `journey::MAX_JOURNEYS`).
+    pub bios: Vec<BioJourney>,
+    /// How many bios the trace showed in all.
+    pub bios_total: usize,
+    /// Why statistics or journeys are missing or partial.
+    pub notes: Vec<String>,
+}
+
+/// Probes up to this size get a bio journey: one small write or read,
+/// whose bios can be told one by one.
+pub const JOURNEY_MAX_BYTES: u64 = 64 * 1024;
+
 pub struct Session {
     exec: Box<dyn Executor>,
     events: EventSink,
@@ -187,6 +209,10 @@ pub struct Session {
     disks: BTreeMap<String, Disk>,
     devices: BTreeMap<String, Device>,
     modules: BTreeMap<String, Module>,
+    /// DM statistics regions per device.
+    stats: BTreeMap<String, DeviceStats>,
+    /// Record bio journeys of small probes.
+    journeys: bool,
     /// Set when the sandbox VM died: the headline of why. Everything the
     /// session created lived in it and went with it.
     guest_gone: Option<String>,
@@ -245,6 +271,8 @@ impl Session {
             disks: BTreeMap::new(),
             devices: BTreeMap::new(),
             modules: BTreeMap::new(),
+            stats: BTreeMap::new(),
+            journeys: true,
             guest_gone: None,
             crashes: Vec::new(),
             warn_mark: 0,
@@ -305,6 +333,12 @@ impl Session {
 
     pub fn modules(&self) -> impl Iterator<Item = &Module> {
         self.modules.values()
+    }
+
+    /// Whether small probes record their bios' journeys (on by default;
+    /// the tracepoints cost a little time per bio while on).
+    pub fn set_journeys(&mut self, on: bool) {
+        self.journeys = on;
     }
 
     pub fn canceller(&self) -> Canceller {
@@ -724,6 +758,7 @@ impl Session {
             device.sectors()
         ));
         self.devices.insert(name.to_string(), device.clone());
+        self.start_stats(name);
         Ok(device)
     }
 
@@ -749,6 +784,9 @@ impl Session {
             "device {name}: reloaded, {} segment(s)",
             table.len()
         ));
+        // Regions count sectors of the old table's segments.
+        self.stop_stats(name);
+        self.start_stats(name);
         Ok(())
     }
 
@@ -792,6 +830,8 @@ impl Session {
             },
             || format!("removing '{name}'"),
         )?;
+        // The kernel deleted its statistics regions with it.
+        self.forget_stats(name);
         self.forget(&Resource::DmDevice {
             name: name.to_string(),
         })?;
@@ -911,7 +951,16 @@ impl Session {
 
     // ---- probes ------------------------------------------------------------
 
-    pub fn probe(&mut self, request: &ProbeRequest) -> SessionResult<ProbeResult> {
+    pub fn probe(&mut self, request: &ProbeRequest) -> SessionResult<Probed> {
+        let small = u64::from(request.bs).saturating_mul(request.count) <= JOURNEY_MAX_BYTES;
+        let (stats, trace, root) = match &request.target {
+            ProbeTarget::Device(name) => (
+                self.stats.get(name).and_then(|s| s.spec(name)),
+                self.journeys && small,
+                self.devices.get(name).map(Device::dev_t),
+            ),
+            ProbeTarget::Disk(_) => (None, false, None),
+        };
         let (path, attribute, what) = match &request.target {
             ProbeTarget::Device(name) => {
                 let dev = self.own_device(name)?;
@@ -947,6 +996,8 @@ impl Session {
             random_order: request.random_order,
             attribute,
             stamp_shift: request.stamp_shift,
+            stats,
+            trace,
         };
         let result = self.ask(
             Request::Probe(spec),
@@ -968,7 +1019,34 @@ impl Session {
                 _ => String::new(),
             }
         ));
-        Ok(result)
+        Ok(self.arrange(request, root, result))
+    }
+
+    /// What the session makes of a probe's statistics and trace records.
+    fn arrange(&self, request: &ProbeRequest, root: Option<DevT>, result: ProbeResult) -> Probed {
+        let mut notes = result.notes.clone();
+        let stats = match &request.target {
+            ProbeTarget::Device(name) => {
+                if let Some(notice) = self.stats.get(name).and_then(|s| s.notice.clone()) {
+                    notes.push(notice);
+                }
+                self.stats_view(name, &result)
+            }
+            ProbeTarget::Disk(_) => StatsView::default(),
+        };
+        let (bios, bios_total) = match root {
+            Some(root) if !result.trace.is_empty() => {
+                journey::journeys(&result.trace, root, self, journey::MAX_JOURNEYS)
+            }
+            _ => (Vec::new(), 0),
+        };
+        Probed {
+            result,
+            stats,
+            bios,
+            bios_total,
+            notes,
+        }
     }
 
     /// The clock the executor times probes with (`tsc`, `jiffies`, ...).
@@ -1015,6 +1093,7 @@ impl Session {
         };
         self.disks.clear();
         self.devices.clear();
+        self.stats.clear();
         for m in self.modules.values_mut() {
             m.loaded = false;
         }
@@ -1025,6 +1104,15 @@ impl Session {
     /// sandbox VM off).
     pub fn close(mut self) -> TeardownReport {
         self.teardown()
+    }
+}
+
+impl journey::Devices for Session {
+    fn table(&self, dev: DevT) -> Option<&[TableLine]> {
+        self.devices
+            .values()
+            .find(|d| d.dev_t() == dev)
+            .map(|d| d.table.as_slice())
     }
 }
 

@@ -143,6 +143,11 @@ fn remove(exec: &mut dyn Executor, resource: &Resource) -> Result<(), String> {
         Resource::DmDevice { name } => {
             return remove_dm(exec, name);
         }
+        Resource::DmStats { device, region } => Request::DmMessage {
+            name: device.clone(),
+            sector: Some(0),
+            text: format!("@stats_delete {region}"),
+        },
         Resource::Module { name } => Request::UnloadModule { name: name.clone() },
         Resource::LoopDevice { device, .. } => Request::DetachLoop {
             device: device.clone(),

@@ -57,8 +57,17 @@ fn teardown_removes_everything_in_reverse_order() {
     let report = s.teardown();
     assert!(report.all_ok(), "{report}");
     let order: Vec<&str> = report.steps.iter().map(|s| s.resource.as_str()).collect();
-    assert!(order[0].starts_with("DM device dev1"), "{order:?}");
-    assert!(order[1].starts_with("loop device"), "{order:?}");
+    // The device's statistics regions (one segment, the map) go first.
+    assert!(
+        order[0].starts_with("statistics region 1 of DM device dev1"),
+        "{order:?}"
+    );
+    assert!(
+        order[1].starts_with("statistics region 0 of DM device dev1"),
+        "{order:?}"
+    );
+    assert!(order[2].starts_with("DM device dev1"), "{order:?}");
+    assert!(order[3].starts_with("loop device"), "{order:?}");
     assert_eq!(live.load(Ordering::SeqCst), 0);
 }
 
@@ -139,7 +148,8 @@ fn modules_in_use_cannot_be_unloaded_and_probes_stay_in_the_session() {
         random_order: false,
         stamp_shift: 0,
     };
-    let result = s.probe(&probe).expect("probe");
+    let probed = s.probe(&probe).expect("probe");
+    let result = &probed.result;
     assert_eq!(result.bytes, 512);
     assert!(
         result.attribution.iter().any(|a| a.device == "loop0"),
@@ -164,4 +174,164 @@ fn names_are_checked() {
     assert!(validate_name("disk", "../etc").is_err());
     assert!(validate_name("disk", "").is_err());
     assert!(validate_name("device", "a b").is_err());
+}
+
+fn probe_of(device: &str, op: ProbeOp, bs: u32, offset_blocks: u64, count: u64) -> ProbeRequest {
+    ProbeRequest {
+        target: ProbeTarget::Device(device.into()),
+        op,
+        bs,
+        count,
+        offset_blocks,
+        pattern: Some(crate::exec::protocol::Pattern::Stamp),
+        direct: true,
+        random_order: false,
+        stamp_shift: 0,
+    }
+}
+
+fn concat(a: &Disk, b: &Disk) -> Vec<TableLine> {
+    vec![
+        TableLine {
+            start: 0,
+            length: 1000,
+            target: "linear".into(),
+            params: format!("{} 0", a.device.display()),
+        },
+        TableLine {
+            start: 1000,
+            length: 1000,
+            target: "linear".into(),
+            params: format!("{} 0", b.device.display()),
+        },
+    ]
+}
+
+#[test]
+fn a_device_is_counted_per_segment_and_the_figures_reach_the_probe() {
+    let (mut s, _, _) = session();
+    let a = s.add_disk("a", 1000 * 512, false, false).expect("disk");
+    let b = s.add_disk("b", 1000 * 512, false, false).expect("disk");
+    s.create_device("cat", &concat(&a, &b)).expect("create");
+    let stats = s.device_stats("cat").expect("stats").clone();
+    assert_eq!(stats.notice, None);
+    let roles: Vec<RegionRole> = stats.regions.iter().map(|r| r.role.clone()).collect();
+    assert_eq!(
+        roles,
+        [
+            RegionRole::Segment(0),
+            RegionRole::Segment(1),
+            RegionRole::Map
+        ]
+    );
+    let in_ledger = s
+        .ledger
+        .resources()
+        .iter()
+        .filter(|r| matches!(r, Resource::DmStats { device, .. } if device == "cat"))
+        .count();
+    assert_eq!(in_ledger, 3);
+
+    // 4 KiB blocks 100..150: sectors 800..1200 straddle the boundary.
+    let probed = s
+        .probe(&probe_of("cat", ProbeOp::Write, 4096, 100, 50))
+        .expect("probe");
+    let segs = &probed.stats.segments;
+    assert_eq!(segs.len(), 2);
+    assert_eq!((segs[0].write_sectors, segs[1].write_sectors), (200, 200));
+    assert_eq!(segs[0].reads, 0);
+    assert!(!probed.stats.map.is_empty());
+    assert_eq!(
+        segs[1].histogram.counts.len(),
+        segs[1].histogram.boundaries_ns.len() + 1
+    );
+}
+
+#[test]
+fn reload_replaces_the_regions_and_remove_forgets_them() {
+    let (mut s, _, _) = session();
+    let a = s.add_disk("a", 1000 * 512, false, false).expect("disk");
+    let b = s.add_disk("b", 1000 * 512, false, false).expect("disk");
+    s.create_device("d", &linear(&a, 1000)).expect("create");
+    assert_eq!(s.device_stats("d").map(|st| st.regions.len()), Some(2));
+    s.reload_device("d", &concat(&a, &b)).expect("reload");
+    assert_eq!(s.device_stats("d").map(|st| st.regions.len()), Some(3));
+    let stats_in_ledger = |s: &Session| {
+        s.ledger
+            .resources()
+            .iter()
+            .filter(|r| matches!(r, Resource::DmStats { .. }))
+            .count()
+    };
+    assert_eq!(stats_in_ledger(&s), 3, "the old table's regions are gone");
+    s.remove_device("d").expect("remove");
+    assert_eq!(stats_in_ledger(&s), 0);
+    assert!(s.device_stats("d").is_none());
+}
+
+#[test]
+fn a_disk_probe_has_no_segments_and_no_journey() {
+    let (mut s, _, _) = session();
+    s.add_disk("a", 1000 * 512, false, false).expect("disk");
+    let request = ProbeRequest {
+        target: ProbeTarget::Disk("a".into()),
+        ..probe_of("x", ProbeOp::Write, 512, 0, 1)
+    };
+    let probed = s.probe(&request).expect("probe");
+    assert!(probed.stats.segments.is_empty());
+    assert!(probed.bios.is_empty());
+}
+
+/// An executor whose kernel refuses DM statistics (as for a
+/// request-based device).
+struct NoStats(FakeExecutor);
+
+impl Executor for NoStats {
+    fn call(&mut self, request: Request) -> Result<Response, crate::exec::ExecError> {
+        match &request {
+            Request::DmMessage { text, .. } if text.starts_with("@stats_create") => Err(
+                crate::exec::ExecError::new(ErrorKind::Kernel, "Invalid argument"),
+            ),
+            _ => self.0.call(request),
+        }
+    }
+    fn canceller(&self) -> Canceller {
+        self.0.canceller()
+    }
+    fn kind(&self) -> Placement {
+        self.0.kind()
+    }
+}
+
+#[test]
+fn a_refused_region_is_a_notice_never_a_failure() {
+    let mut s = Session::open(
+        |sink| Ok(Box::new(NoStats(FakeExecutor::new(sink)))),
+        crate::exec::discard_events(),
+        SessionOptions {
+            work_dir: "/tmp/dmbench-test".into(),
+            ledger_dir: None,
+        },
+    )
+    .expect("session");
+    let disk = s.add_disk("a", 1000 * 512, false, false).expect("disk");
+    s.create_device("d", &linear(&disk, 1000))
+        .expect("the device is made all the same");
+    let stats = s.device_stats("d").expect("stats");
+    assert!(stats.regions.is_empty());
+    let notice = stats.notice.clone().expect("a notice");
+    assert!(
+        notice.contains("refused a region") && notice.contains("Invalid argument"),
+        "{notice}"
+    );
+    let probed = s
+        .probe(&probe_of("d", ProbeOp::Write, 512, 0, 1))
+        .expect("the probe runs");
+    assert!(probed.stats.segments.is_empty());
+    assert!(
+        probed.notes.iter().any(|n| n == &notice),
+        "{:?}",
+        probed.notes
+    );
+    assert!(s.teardown().all_ok());
 }

@@ -207,7 +207,7 @@ pub enum Update {
     Probed {
         ticket: Ticket,
         request: ProbeRequest,
-        result: ProbeResult,
+        result: Box<ProbeResult>,
     },
     /// A lab step ran through the engine; the record is its verdict.
     LabStep {

@@ -179,7 +179,9 @@ fn q_tears_the_session_down_and_ends() {
     assert_eq!(h.app.phase, Phase::Done);
     let report = h.app.teardown_report.clone().expect("a report");
     assert!(report.all_ok(), "{report}");
-    assert!(report.steps[0].resource.starts_with("DM device dmbench0"));
+    // Its statistics regions first, then the device itself.
+    assert!(report.steps[0].resource.starts_with("statistics region"));
+    assert!(report.steps[2].resource.starts_with("DM device dmbench0"));
     assert!(
         h.app
             .teardown_lines

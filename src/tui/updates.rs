@@ -77,7 +77,7 @@ impl App {
                 self.probes.record(ProbeRecord {
                     label,
                     request,
-                    result,
+                    result: *result,
                 });
                 self.observe_lab();
             }

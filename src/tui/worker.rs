@@ -364,13 +364,13 @@ impl Worker {
                 Ok(s.message(&name, sector, &text)?.unwrap_or_default())
             }
             Command::Probe(request) => {
-                let result = s.probe(&request)?;
+                let result = s.probe(&request)?.result;
                 let summary = probe_summary(&request.target, &result);
                 let failure = probe_failure(&result);
                 self.send(Update::Probed {
                     ticket,
                     request,
-                    result,
+                    result: Box::new(result),
                 });
                 match failure {
                     Some(text) => Err(SessionError::refused(format!("{summary}: {text}"))),
@@ -583,7 +583,7 @@ impl StepObserver for UiObserver<'_> {
         let _ = self.updates.send(Update::Probed {
             ticket: self.ticket,
             request: request.clone(),
-            result: result.clone(),
+            result: Box::new(result.clone()),
         });
     }
 }

@@ -63,7 +63,8 @@ pub struct BootTimings {
 }
 
 enum Incoming {
-    Response(u64, Result<Response, ExecError>),
+    /// Boxed: a probe's answer is large, the other messages small.
+    Response(u64, Box<Result<Response, ExecError>>),
     Console(ConsoleNews),
     LinkClosed,
 }
@@ -272,7 +273,7 @@ impl VmExecutor {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.incoming.recv_timeout(left) {
-                Ok(Incoming::Response(rid, result)) if rid == id => return result,
+                Ok(Incoming::Response(rid, result)) if rid == id => return *result,
                 Ok(Incoming::Response(..)) => {}
                 Ok(Incoming::Console(ConsoleNews::Panic(text))) => {
                     let e = ExecError::new(
@@ -459,7 +460,7 @@ fn spawn_frame_reader(stream: UnixStream, tx: mpsc::Sender<Incoming>, events: Ev
                 Ok(0) | Err(_) => break,
                 Ok(_) => match serde_json::from_str::<Frame>(&line) {
                     Ok(Frame::Response { id, result }) => {
-                        if tx.send(Incoming::Response(id, result)).is_err() {
+                        if tx.send(Incoming::Response(id, Box::new(result))).is_err() {
                             return;
                         }
                     }

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::kmsg::KmsgReader;
-use super::{blockstat, dm::Dm, kmod, loops, probe};
+use super::{blockstat, dm::Dm, kmod, loops, probe, stats_sampler, tracefs};
 use crate::exec::protocol::*;
 use crate::exec::{Canceller, EventSink, Executor, Placement};
 
@@ -76,8 +76,29 @@ impl LocalExecutor {
             .ok_or_else(|| ExecError::new(ErrorKind::Unsupported, "device-mapper unavailable"))
     }
 
+    /// A probe with what surrounds it: DM statistics cleared before and
+    /// read after (sampled for the live map meanwhile) and, when asked
+    /// and only in the sandbox VM, the block tracepoints recorded.
     fn run_probe(&mut self, spec: &ProbeSpec) -> Result<Response, ExecError> {
         self.cancel.store(false, Ordering::SeqCst);
+        let mut notes = Vec::new();
+        if let Some(stats) = &spec.stats {
+            // The counters since the last probe are not this probe's.
+            stats_sampler::read_regions(self.dm()?, stats, true, &mut notes);
+        }
+        let capture = if !spec.trace {
+            None
+        } else if self.kind != Placement::Vm {
+            notes.push(
+                "bio journeys are recorded in the sandbox VM only: tracing is global to a kernel"
+                    .into(),
+            );
+            None
+        } else {
+            tracefs::Capture::start()
+                .map_err(|why| notes.push(format!("no bio journey: {why}")))
+                .ok()
+        };
         let events = self.events.clone();
         let progress = move |done: u64, total: u64| {
             events(Event::Progress {
@@ -85,7 +106,47 @@ impl LocalExecutor {
                 total_bytes: total,
             })
         };
-        probe::run_probe(spec, &self.cancel, &progress).map(Response::Probe)
+        let done = AtomicBool::new(false);
+        let name = spec
+            .stats
+            .as_ref()
+            .map(|s| s.device.clone())
+            .unwrap_or_else(|| spec.device.display().to_string());
+        let outcome = std::thread::scope(|scope| {
+            let sampler = scope.spawn(|| {
+                stats_sampler::sample_until(
+                    spec.stats.as_ref(),
+                    &spec.attribute,
+                    &name,
+                    &self.events,
+                    &done,
+                )
+            });
+            let outcome = probe::run_probe(spec, &self.cancel, &progress);
+            done.store(true, Ordering::SeqCst);
+            let _ = sampler.join();
+            outcome
+        });
+        let mut result = outcome?;
+        if let Some(capture) = capture {
+            match capture.finish() {
+                Ok((records, cut)) => {
+                    if cut {
+                        notes.push(format!(
+                            "bio journey: only the first {} trace records were kept",
+                            tracefs::MAX_RECORDS
+                        ));
+                    }
+                    result.trace = records;
+                }
+                Err(why) => notes.push(format!("no bio journey: {why}")),
+            }
+        }
+        if let Some(stats) = &spec.stats {
+            result.dm_stats = stats_sampler::read_regions(self.dm()?, stats, true, &mut notes);
+        }
+        result.notes = notes;
+        Ok(Response::Probe(result))
     }
 }
 

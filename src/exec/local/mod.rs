@@ -9,5 +9,7 @@ pub mod log_window;
 pub mod loops;
 pub mod probe;
 pub mod stamp;
+pub mod stats_sampler;
+pub mod tracefs;
 
 pub use executor::LocalExecutor;

@@ -126,6 +126,9 @@ pub fn run_probe(
         io_error,
         attribution: deltas(before),
         cancelled,
+        dm_stats: Vec::new(),
+        trace: Vec::new(),
+        notes: Vec::new(),
     })
 }
 
@@ -578,6 +581,8 @@ mod tests {
             random_order: false,
             attribute: Vec::new(),
             stamp_shift: 0,
+            stats: None,
+            trace: false,
         }
     }
 

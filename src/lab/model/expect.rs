@@ -2,10 +2,13 @@
 //! failure. Regexes are compiled when the lab loads, so a bad one is a
 //! load error, not a surprise halfway through a run.
 
+use std::time::Duration;
+
 use regex::Regex;
 
 use super::errors::Report;
 use super::fields::{At, Fields};
+use super::figures::{SegmentExpect, Which, parse_duration};
 
 #[derive(Debug, Clone)]
 pub struct Expect {
@@ -21,6 +24,12 @@ pub struct Expect {
     /// Disks (by lab name) that must each see I/O during a probe step, e.g.
     /// both legs of a striped device.
     pub attributed: Vec<String>,
+    /// Conditions on the probe's per-segment figures (DM statistics).
+    pub segments: Vec<SegmentExpect>,
+    /// The fastest block of a probe took at least this long.
+    pub latency_min: Option<Duration>,
+    /// The slowest block of a probe took at most this long.
+    pub latency_max: Option<Duration>,
 }
 
 impl Default for Expect {
@@ -31,6 +40,9 @@ impl Default for Expect {
             ok: true,
             error: None,
             attributed: Vec::new(),
+            segments: Vec::new(),
+            latency_min: None,
+            latency_max: None,
         }
     }
 }
@@ -87,7 +99,16 @@ pub(crate) fn decode_expect(step: &Fields<'_, '_>, report: &mut Report<'_>) -> O
     let fields = Fields::new(table, line, "expect table");
     fields.reject_unknown(
         report,
-        &["kmsg", "output", "ok", "error", "attributed"],
+        &[
+            "kmsg",
+            "output",
+            "ok",
+            "error",
+            "attributed",
+            "segments",
+            "latency_min",
+            "latency_max",
+        ],
         |_| None,
     );
     let attributed = fields
@@ -95,6 +116,30 @@ pub(crate) fn decode_expect(step: &Fields<'_, '_>, report: &mut Report<'_>) -> O
         .map(|a| a.value)
         .unwrap_or_default();
     let mut sound = true;
+    let mut segments = Vec::new();
+    for (key, text) in fields
+        .opt_string_table(report, "segments")
+        .unwrap_or_default()
+    {
+        match Which::parse(&key).and_then(|which| SegmentExpect::parse(which, &text.value)) {
+            Ok(expect) => segments.push(expect),
+            Err(why) => {
+                sound = false;
+                report.at_line(text.line, format!("'segments': {why}"));
+            }
+        }
+    }
+    let mut duration = |key: &str, report: &mut Report<'_>| {
+        let text = fields.opt_string(report, key)?;
+        parse_duration(&text.value)
+            .map_err(|why| {
+                sound = false;
+                report.at_line(text.line, format!("'{key}': {why}"));
+            })
+            .ok()
+    };
+    let latency_min = duration("latency_min", report);
+    let latency_max = duration("latency_max", report);
     let mut regex = |key: &str, report: &mut Report<'_>| {
         let text = fields.opt_string(report, key)?;
         match Regex::new(&text.value) {
@@ -145,6 +190,9 @@ pub(crate) fn decode_expect(step: &Fields<'_, '_>, report: &mut Report<'_>) -> O
         ok: error.is_none() && ok.is_none_or(|ok| ok.value),
         error,
         attributed,
+        segments,
+        latency_min,
+        latency_max,
     })
 }
 

@@ -176,6 +176,33 @@ impl<'t, 'i> Fields<'t, 'i> {
         }
     }
 
+    /// A table whose values are all strings, e.g. `{ 0 = "writes>0" }`:
+    /// each key with its value and line.
+    pub fn opt_string_table(
+        &self,
+        report: &mut Report<'_>,
+        key: &str,
+    ) -> Option<Vec<(String, At<String>)>> {
+        let (table, _) = self.opt_table(report, key)?;
+        let mut out = Vec::new();
+        for (name, value) in table.iter() {
+            match value.get_ref() {
+                DeValue::String(text) => out.push((
+                    name.get_ref().to_string(),
+                    At {
+                        value: text.to_string(),
+                        line: report.line_of(value.span().start),
+                    },
+                )),
+                _ => {
+                    self.type_error(report, name.get_ref(), value, "a string");
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
     /// Reports every key not in `allowed`, suggesting the closest allowed
     /// key; `hint` can add advice for a specific wrong key.
     pub fn reject_unknown(

@@ -186,7 +186,7 @@ impl EventLog {
                 &format!("{count} kernel log record(s) were overwritten before they were read"),
             ),
             Event::Action { text } => self.push(Source::Action, None, text),
-            Event::Progress { .. } => return false,
+            Event::Progress { .. } | Event::DmStats { .. } => return false,
         }
         true
     }

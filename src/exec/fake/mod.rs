@@ -11,12 +11,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::protocol::*;
 use super::{Canceller, EventSink, Executor, Placement};
 
+mod stats;
+
+use stats::FakeStats;
+
 #[derive(Default)]
 struct FakeDevice {
     info: DmInfo,
     table: Vec<TableLine>,
     reads: u64,
     writes: u64,
+    stats: FakeStats,
 }
 
 pub struct FakeExecutor {
@@ -107,6 +112,10 @@ impl FakeExecutor {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut lines = Vec::new();
+        let mut dm_stats = Vec::new();
+        if let (Some(stats), Some(dev)) = (&spec.stats, self.devices.get(&name)) {
+            dm_stats = dev.stats.counters(spec, &stats.regions);
+        }
         if let Some(dev) = self.devices.get_mut(&name) {
             match spec.op {
                 ProbeOp::Write => dev.writes += spec.count,
@@ -167,7 +176,16 @@ impl FakeExecutor {
                 })
                 .collect(),
             cancelled: false,
+            dm_stats,
+            trace: Vec::new(),
+            notes: Vec::new(),
         }
+    }
+
+    /// DM statistics regions alive on every device (tests prove a
+    /// teardown removed them).
+    pub fn stats_regions(&self) -> usize {
+        self.devices.values().map(|d| d.stats.region_count()).sum()
     }
 }
 
@@ -338,9 +356,12 @@ impl FakeExecutor {
                     lines,
                 })
             }
-            Request::DmMessage { name, .. } => {
-                self.device(&name)?;
-                Ok(Response::Message { output: None })
+            Request::DmMessage { name, text, .. } => {
+                let dev = self.device(&name)?;
+                match dev.stats.message(&text) {
+                    Some(answer) => answer.map(|output| Response::Message { output }),
+                    None => Ok(Response::Message { output: None }),
+                }
             }
             Request::DmList => Ok(Response::DmDevices {
                 devices: self.devices.values().map(|d| d.info.clone()).collect(),
