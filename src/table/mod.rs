@@ -18,6 +18,7 @@ mod kernel;
 mod model;
 mod numbers;
 mod parse;
+pub mod presets;
 mod validate;
 
 pub use args::{Decoded, DeviceOffset, DeviceUse, TargetArgs};
