@@ -455,6 +455,26 @@ mod tests {
     }
 
     #[test]
+    fn statistics_regions_are_deleted_only_on_the_sessions_devices() {
+        let s = setup();
+        let proof = Ownership::new(&s.runtime, "dmbs1");
+        let mut exec = FakeExecutor::new(discard_events());
+        create(&mut exec, "mine", "DMBENCH-dmbs1-mine", "zero");
+        create(&mut exec, "lvm", "LVM-abc", "linear");
+        let stats = |device: &str| Resource::DmStats {
+            device: device.into(),
+            region: 0,
+        };
+        assert_eq!(
+            proof.check(&mut exec, &stats("mine")),
+            Verdict::Remove(stats("mine"))
+        );
+        assert!(refused(proof.check(&mut exec, &stats("lvm"))).contains("LVM-abc"));
+        // Gone with its device.
+        assert_eq!(proof.check(&mut exec, &stats("absent")), Verdict::Gone);
+    }
+
+    #[test]
     fn modules_are_unloaded_only_when_no_other_device_uses_them() {
         let s = setup();
         let proof = Ownership::new(&s.runtime, "dmbs1");

@@ -32,6 +32,10 @@ pub struct Hop {
     /// Further remaps, when that device is a DM device too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub then: Vec<Hop>,
+    /// A bio the target made and submitted itself (flakey's corrupting
+    /// copy), not the remapped clone DM submits for it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub own_bio: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,15 +91,6 @@ fn follow_bio(
     let q = &records[queued];
     let root = dev(q);
     let target = segment_target(devices, root, q.sector);
-    let hops = remaps(
-        records,
-        queued,
-        root,
-        q.sector,
-        q.sector + q.sectors,
-        devices,
-        used,
-    );
     let completion = (queued + 1..records.len()).find(|&j| {
         let r = &records[j];
         !used[j]
@@ -104,6 +99,19 @@ fn follow_bio(
             && r.sector >= q.sector
             && r.sector < q.sector + q.sectors.max(1)
     });
+    let mut hops = remaps(
+        records,
+        queued,
+        root,
+        q.sector,
+        q.sector + q.sectors,
+        devices,
+        used,
+    );
+    if hops.is_empty() {
+        let end = completion.map_or(u64::MAX, |j| records[j].ts_ns);
+        hops = own_bios(records, queued, end, target.as_deref(), devices, used);
+    }
     let (done_ns, error) = match completion {
         Some(j) => {
             used[j] = true;
@@ -156,6 +164,7 @@ fn remaps(
             continue;
         }
         used[j] = true;
+        mark_clone_queue(records, j, used);
         let to = dev(r);
         let mut hop = Hop {
             target: segment_target(devices, from, old).unwrap_or_else(|| "?".into()),
@@ -164,6 +173,7 @@ fn remaps(
             sectors: r.sectors,
             disk_ns: None,
             then: Vec::new(),
+            own_bio: false,
         };
         if devices.table(to).is_some() {
             hop.then = remaps(
@@ -181,6 +191,70 @@ fn remaps(
         hops.push(hop);
     }
     hops
+}
+
+/// Bios queued on other devices while the bio at `queued` was in flight,
+/// with no remap to explain them: ones its target submitted itself. Taken
+/// until they add up to the bio's size.
+fn own_bios(
+    records: &[TraceRecord],
+    queued: usize,
+    end_ns: u64,
+    target: Option<&str>,
+    devices: &dyn Devices,
+    used: &mut [bool],
+) -> Vec<Hop> {
+    let q = &records[queued];
+    let mut hops = Vec::new();
+    let mut sectors = 0;
+    for j in queued + 1..records.len() {
+        let r = &records[j];
+        if r.ts_ns > end_ns || sectors >= q.sectors {
+            break;
+        }
+        if used[j] || r.event != "block_bio_queue" || dev(r) == dev(q) || r.sectors > q.sectors {
+            continue;
+        }
+        used[j] = true;
+        sectors += r.sectors;
+        let to = dev(r);
+        let mut hop = Hop {
+            target: target.unwrap_or("?").to_string(),
+            device: to.to_string(),
+            sector: r.sector,
+            sectors: r.sectors,
+            disk_ns: None,
+            then: Vec::new(),
+            own_bio: true,
+        };
+        if devices.table(to).is_some() {
+            hop.then = remaps(
+                records,
+                j,
+                to,
+                r.sector,
+                r.sector + r.sectors,
+                devices,
+                used,
+            );
+        } else {
+            hop.disk_ns = disk_time(records, j, to, r.sector, used);
+        }
+        hops.push(hop);
+    }
+    hops
+}
+
+/// Marks the queue record of a remapped clone, so it is not taken for a
+/// bio of its own.
+fn mark_clone_queue(records: &[TraceRecord], remap: usize, used: &mut [bool]) {
+    let r = &records[remap];
+    if let Some(j) = (remap + 1..records.len()).find(|&j| {
+        let q = &records[j];
+        !used[j] && q.event == "block_bio_queue" && dev(q) == dev(r) && q.sector == r.sector
+    }) {
+        used[j] = true;
+    }
 }
 
 /// Issue to completion of the request that carried `sector` on a disk.
@@ -263,6 +337,9 @@ fn describe_hops(hops: &[Hop]) -> String {
                 let mut place = format!("{} +{}", h.device, h.sector);
                 if several {
                     place.push_str(&format!(" ({})", h.sectors));
+                }
+                if h.own_bio {
+                    place.push_str(" (its own bio)");
                 }
                 if !h.then.is_empty() {
                     place.push_str(&format!(" -> {}", describe_hops(&h.then)));
@@ -381,6 +458,33 @@ mod tests {
             journeys[0].text,
             "254:1 +0 (16 sectors) W -> linear -> 254:0 +0 -> striped -> 7:0 +0 (8), \
              7:1 +0 (8) -> done 50 µs"
+        );
+    }
+
+    #[test]
+    fn a_bio_the_target_submits_itself_is_followed_too() {
+        // flakey corrupting a write: a copy goes to the disk, no remap.
+        let trace = "\
+ d-1 [000] ..... 1.000000: block_bio_queue: 254,0 WS 0 + 8 [d]
+ d-1 [000] ..... 1.000010: block_bio_queue: 7,0 WS 0 + 8 [d]
+ d-1 [000] ..... 1.000020: block_rq_issue: 7,0 WS 4096 () 0 + 8 none,0,0 [d]
+ d-1 [000] ..... 1.000060: block_rq_complete: 7,0 WS () 0 + 8 none,0,0 [0]
+ d-1 [000] ..... 1.000070: block_bio_complete: 254,0 WS 0 + 8 [0]
+ d-1 [000] ..... 1.000100: block_bio_queue: 254,0 WS 8 + 8 [d]
+ d-1 [000] ..... 1.000110: block_bio_remap: 7,0 WS 8 + 8 <- (254,0) 8
+ d-1 [000] ..... 1.000111: block_bio_queue: 7,0 WS 8 + 8 [d]
+ d-1 [000] ..... 1.000170: block_bio_complete: 254,0 WS 8 + 8 [0]
+";
+        let map = Map(vec![(DevT::new(254, 0), vec![line(0, 100, "flakey")])]);
+        let (journeys, _) = journeys(&records(trace), DevT::new(254, 0), &map, 16);
+        assert_eq!(
+            journeys[0].text,
+            "254:0 +0 (8 sectors) WS -> flakey -> 7:0 +0 (its own bio) -> done 70 µs"
+        );
+        assert_eq!(journeys[0].hops[0].disk_ns, Some(40_000));
+        assert_eq!(
+            journeys[1].text,
+            "254:0 +8 (8 sectors) WS -> flakey -> 7:0 +8 -> done 70 µs"
         );
     }
 

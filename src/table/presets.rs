@@ -150,8 +150,8 @@ pub const PRESETS: &[Preset] = &[
                     min: 1,
                     max: U32_MAX,
                 },
-                default: "32",
-                help: "which byte of the bio's data, from 1",
+                default: "100",
+                help: "which byte of the bio's data, from 1 (past 40, a stamp's header)",
             },
             PresetField {
                 name: "direction",
@@ -260,9 +260,10 @@ pub const PRESETS: &[Preset] = &[
         target: "delay",
         help: "Like linear, but every read is held read_delay_ms and every write \
                write_delay_ms before it goes to the disk. A probe's latency (min and \
-               p50) is at least the delay, and the segment's DM statistics histogram \
-               counts its I/Os in the bucket above it. Under 50 ms dm-delay polls \
-               every millisecond, so short delays come out a little longer.",
+               p50) is the delay or more, and the segment's DM statistics histogram \
+               counts its I/Os in the delay's bucket. dm-delay counts in kernel ticks \
+               (4 ms in the lab kernel): a bio is released on the tick its delay \
+               ends, so it may wait up to one tick less.",
         fields: &[
             PresetField {
                 name: "read_delay_ms",
