@@ -33,7 +33,7 @@ pub struct LabContext {
 pub trait StepObserver {
     fn build_line(&mut self, _source: &Path, _line: &str) {}
     fn built(&mut self, _source: &Path, _result: Result<&BuiltModule, &str>) {}
-    fn probed(&mut self, _request: &ProbeRequest, _result: &ProbeResult) {}
+    fn probed(&mut self, _request: &ProbeRequest, _probed: &Probed) {}
 }
 
 /// An observer that shows nothing.
@@ -479,7 +479,7 @@ fn perform(
                 w.random_order,
             )?;
             let probed = s.probe(&request)?;
-            observer.probed(&request, &probed.result);
+            observer.probed(&request, &probed);
             out = probe_output(probed)?;
         }
         StepKind::Read(r) => {
@@ -496,7 +496,7 @@ fn perform(
             )?;
             request.stamp_shift = r.stamp_shift;
             let probed = s.probe(&request)?;
-            observer.probed(&request, &probed.result);
+            observer.probed(&request, &probed);
             out = probe_output(probed)?;
         }
     }

@@ -6,11 +6,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::exec::protocol::{BlockStat, Event, ProbeResult, TableLine, TargetVersion};
+use crate::exec::protocol::{BlockStat, Event, TableLine, TargetVersion};
 use crate::exec::{Canceller, Placement};
 use crate::kbuild::Diagnostic;
 use crate::lab::engine::StepRecord;
-use crate::session::{Device, Disk, Module, ProbeRequest, SessionError, TeardownReport};
+use crate::session::{
+    Device, DeviceStats, Disk, Module, ProbeRequest, Probed, SessionError, TeardownReport,
+};
 
 /// Identifies one command so its outcome can be matched to whoever asked
 /// (the busy indicator, a running lab step).
@@ -161,6 +163,8 @@ pub struct SessionState {
     pub disks: Vec<Disk>,
     pub devices: Vec<Device>,
     pub modules: Vec<Module>,
+    /// What the session counts on each device (DM statistics).
+    pub dm_stats: Vec<(String, DeviceStats)>,
 }
 
 /// A module build as the UI shows it.
@@ -207,7 +211,8 @@ pub enum Update {
     Probed {
         ticket: Ticket,
         request: ProbeRequest,
-        result: Box<ProbeResult>,
+        /// Boxed: a probe's answer is large, the other updates small.
+        probed: Box<Probed>,
     },
     /// A lab step ran through the engine; the record is its verdict.
     LabStep {

@@ -7,13 +7,14 @@ use std::path::PathBuf;
 
 use crate::exec::protocol::TargetVersion;
 use crate::exec::{Canceller, Placement};
-use crate::session::TeardownReport;
+use crate::session::{DeviceStats, TeardownReport};
 
 use super::action::{Command, Job, SessionInfo, SessionState, Ticket};
 use super::composer::Composer;
 use super::disks::StatView;
 use super::events::EventLog;
 use super::lab::LabView;
+use super::map::Maps;
 use super::module::ModulePane;
 use super::notice::Notice;
 use super::probes::Probes;
@@ -125,6 +126,10 @@ pub struct App {
     pub modules: ModulePane,
     pub composer: Composer,
     pub probes: Probes,
+    /// Where recent probes' I/O landed, per DM device (the sector map).
+    pub maps: Maps,
+    /// What the session counts on each DM device.
+    pub dm_stats: BTreeMap<String, DeviceStats>,
     pub events: EventLog,
     /// Row selected in the Disks pane: disks first, then devices.
     pub disks_selected: usize,
@@ -165,6 +170,8 @@ impl App {
             modules: ModulePane::new(sources),
             composer: Composer::new("dmbench0"),
             probes: Probes::default(),
+            maps: Maps::default(),
+            dm_stats: BTreeMap::new(),
             events: EventLog::default(),
             disks_selected: 0,
             busy: Vec::new(),

@@ -40,6 +40,7 @@ pub mod composer;
 pub mod disks;
 pub mod events;
 pub mod lab;
+pub mod map;
 pub mod module;
 pub mod probes;
 pub mod prompt;

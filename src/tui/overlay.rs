@@ -139,6 +139,13 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &Form) {
     let width = area.width.saturating_sub(4).min(76);
     let inner_width = usize::from(width.saturating_sub(2));
     let mut lines = Vec::new();
+    if let Some(about) = &form.about {
+        lines.extend(
+            crate::tui::widgets::wrap(about, inner_width)
+                .into_iter()
+                .map(|l| Line::styled(l, dim())),
+        );
+    }
     for (i, field) in form.fields.iter().enumerate() {
         let focused = i == form.focus;
         let label_style = if field.readonly {

@@ -1,7 +1,10 @@
 //! How updates from the worker (results, session state, executor events)
 //! change the app state.
 
+use std::collections::BTreeMap;
+
 use crate::exec::protocol::Event;
+use crate::session::DeviceStats;
 
 use super::action::Update;
 use super::app::{App, Phase};
@@ -35,6 +38,16 @@ impl App {
             Update::Event(event) => self.apply_event(event),
             Update::State(state) => {
                 self.state = state;
+                let counted: BTreeMap<String, DeviceStats> =
+                    std::mem::take(&mut self.state.dm_stats).into_iter().collect();
+                // A device removed, or reloaded into other regions, starts
+                // its map over.
+                for (name, stats) in &self.dm_stats {
+                    if counted.get(name) != Some(stats) {
+                        self.maps.forget(name);
+                    }
+                }
+                self.dm_stats = counted;
                 self.composer
                     .set_session(&self.state.disks, &self.state.devices);
                 let rows = self.state.disks.len() + self.state.devices.len();
@@ -57,8 +70,10 @@ impl App {
             Update::Probed {
                 ticket,
                 request,
-                result,
+                probed,
             } => {
+                let probed = *probed;
+                let result = &probed.result;
                 let label = self
                     .probes
                     .running
@@ -74,10 +89,20 @@ impl App {
                 if let Some(lab) = &mut self.lab {
                     lab.probe_seen(&target, request.op, ok);
                 }
+                if let crate::session::ProbeTarget::Device(name) = &request.target {
+                    self.maps.finish(
+                        name,
+                        probed.stats.map.clone(),
+                        probed.result.attribution.clone(),
+                    );
+                }
                 self.probes.record(ProbeRecord {
                     label,
                     request,
-                    result: *result,
+                    result: probed.result,
+                    bios: probed.bios,
+                    bios_total: probed.bios_total,
+                    notes: probed.notes,
                 });
                 self.observe_lab();
             }
@@ -156,6 +181,20 @@ impl App {
                 if let Some(lab) = &mut self.lab {
                     lab.kernel_line(&record.text);
                 }
+            }
+            Event::DmStats {
+                device,
+                elapsed_ms,
+                regions,
+                disks,
+            } => {
+                let map = self.dm_stats.get(device).and_then(|s| {
+                    s.regions
+                        .iter()
+                        .find(|r| r.role == crate::session::RegionRole::Map)
+                        .map(|r| r.region)
+                });
+                self.maps.live(device, map, regions, disks, *elapsed_ms);
             }
             Event::Action { text } if text.starts_with("teardown:") => {
                 self.teardown_lines.push(text.clone());

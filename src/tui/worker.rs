@@ -19,7 +19,7 @@ use crate::exec::protocol::{ProbeOp, ProbeResult, TableLine};
 use crate::kbuild::BuiltModule;
 use crate::lab::engine::{self, LabContext, StepObserver};
 use crate::lab::model::Lab;
-use crate::session::{ModuleBuild, ProbeRequest, ProbeTarget, Session, SessionError};
+use crate::session::{ModuleBuild, ProbeRequest, ProbeTarget, Probed, Session, SessionError};
 
 use super::action::{BuiltInfo, Command, Job, SessionInfo, SessionState, Ticket, Update};
 
@@ -218,6 +218,14 @@ impl Worker {
             disks: self.session.disks().cloned().collect(),
             devices: self.session.devices().cloned().collect(),
             modules: self.session.modules().cloned().collect(),
+            dm_stats: self
+                .session
+                .devices()
+                .filter_map(|d| {
+                    let stats = self.session.device_stats(&d.name)?;
+                    Some((d.name.clone(), stats.clone()))
+                })
+                .collect(),
         }));
     }
 
@@ -364,13 +372,14 @@ impl Worker {
                 Ok(s.message(&name, sector, &text)?.unwrap_or_default())
             }
             Command::Probe(request) => {
-                let result = s.probe(&request)?.result;
+                let probed = s.probe(&request)?;
+                let result = probed.result.clone();
                 let summary = probe_summary(&request.target, &result);
                 let failure = probe_failure(&result);
                 self.send(Update::Probed {
                     ticket,
                     request,
-                    result: Box::new(result),
+                    probed: Box::new(probed),
                 });
                 match failure {
                     Some(text) => Err(SessionError::refused(format!("{summary}: {text}"))),
@@ -579,11 +588,11 @@ impl StepObserver for UiObserver<'_> {
         });
     }
 
-    fn probed(&mut self, request: &ProbeRequest, result: &ProbeResult) {
+    fn probed(&mut self, request: &ProbeRequest, probed: &Probed) {
         let _ = self.updates.send(Update::Probed {
             ticket: self.ticket,
             request: request.clone(),
-            result: Box::new(result.clone()),
+            probed: Box::new(probed.clone()),
         });
     }
 }

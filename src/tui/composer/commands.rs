@@ -126,7 +126,11 @@ pub(crate) fn apply(app: &mut App) {
     }
     match app.composer.plan(&app.state.devices) {
         Ok(ApplyPlan::Create { name, table }) => {
-            app.submit(Command::CreateDevice { name, table });
+            app.submit(Command::CreateDevice {
+                name: name.clone(),
+                table,
+            });
+            super::presets::send_pending(app, &name);
         }
         Ok(ApplyPlan::Reload { name, .. }) => start_reload(app, name),
         Err(e) => app.composer.message = Some(Notice::Error(e)),

@@ -33,6 +33,8 @@ pub enum ComposerAction {
     ConfirmReload,
     /// `n` on the reload diff.
     KeepLive,
+    /// A fault preset for the selected segment.
+    Preset,
 }
 
 pub fn perform(app: &mut App, action: ComposerAction) -> bool {
@@ -60,9 +62,17 @@ pub fn perform(app: &mut App, action: ComposerAction) -> bool {
         ComposerAction::Apply => commands::apply(app),
         ComposerAction::ConfirmReload => {
             if let Some(Overlay::Confirm(confirm)) = app.overlay.take() {
+                let device = match &confirm.command {
+                    crate::tui::action::Command::ReloadDevice { name, .. } => Some(name.clone()),
+                    _ => None,
+                };
                 app.submit(confirm.command);
+                if let Some(device) = device {
+                    super::presets::send_pending(app, &device);
+                }
             }
         }
+        ComposerAction::Preset => super::presets::open_picker(app),
         ComposerAction::KeepLive => {
             app.overlay = None;
             app.tell("reload cancelled");

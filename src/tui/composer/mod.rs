@@ -7,6 +7,7 @@ pub(crate) mod commands;
 pub mod keys;
 pub mod model;
 pub mod pane;
+pub(crate) mod presets;
 pub(crate) mod reload;
 pub mod segment_form;
 

@@ -46,6 +46,9 @@ pub struct Composer {
     pub validation: Validation,
     /// Outcome of the last edit.
     pub message: Option<Notice>,
+    /// Messages fault presets need once the device exists (segment start
+    /// sector, text): dust's bad blocks.
+    pub pending_messages: Vec<(u64, String)>,
     devices: BlockDeviceMap,
 }
 
@@ -58,6 +61,7 @@ impl Composer {
             cursor: 0,
             validation: Validation::default(),
             message: None,
+            pending_messages: Vec::new(),
             devices: BlockDeviceMap::default(),
         };
         composer.revalidate();

@@ -302,6 +302,7 @@ pub static BINDINGS: &[Binding] = &[
     bind(COMPOSER, &[ch('a')], A::Composer(Composer::Add), "add a segment after the selected one").hint("add"),
     bind(COMPOSER, &[ENTER], A::Composer(Composer::Apply), "apply: create, or diff and reload").hint("apply"),
     bind(COMPOSER, &[ch('t')], A::Composer(Composer::TargetType), "choose the segment's target type").hint("type"),
+    bind(COMPOSER, &[ch('p')], A::Composer(Composer::Preset), "fault preset: flaky, drop/error writes, corrupt, bad blocks, slow"),
     bind(COMPOSER, &[ch('e')], A::Composer(Composer::Edit), "edit the segment's length and arguments").hint("edit"),
     bind(COMPOSER, &[ch('s')], A::Composer(Composer::Split), "split the segment at the cursor").hint("split"),
     bind(COMPOSER, &[ch('z')], A::Composer(Composer::Resize), "resize the segment (later ones move)").hint("resize"),
@@ -321,6 +322,7 @@ pub static BINDINGS: &[Binding] = &[
 
     // Probes pane.
     bind(PROBES, &[ch('c')], A::Probes(Probes::Cancel), "cancel the running probe").hint("cancel"),
+    bind(PROBES, &[ch('j')], A::Probes(Probes::Journeys), "the last probe's bios, hop by hop").hint("journeys"),
 
     // Events pane.
     bind(EVENTS, &[ch('f')], A::Events(Events::Filter), "filter: all, DM, module, warnings+errors").hint("filter"),

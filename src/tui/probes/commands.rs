@@ -58,3 +58,58 @@ pub(crate) fn cancel(app: &mut App) {
         app.tell("no probe is running");
     }
 }
+
+/// `j`: the journey view of the last probe, every bio hop by hop.
+pub(crate) fn show_journeys(app: &mut App) {
+    let Some(record) = app.probes.latest() else {
+        app.complain("no probe yet: 'w' writes, 'r' reads");
+        return;
+    };
+    let mut lines = Vec::new();
+    for bio in &record.bios {
+        lines.push(bio.text.clone());
+        for hop in &bio.hops {
+            hop_lines(hop, 1, &mut lines);
+        }
+    }
+    if record.bios_total > record.bios.len() {
+        lines.push(format!(
+            "… and {} more bios (the first {} are kept)",
+            record.bios_total - record.bios.len(),
+            record.bios.len()
+        ));
+    }
+    if record.bios.is_empty() {
+        lines.push(
+            "No journey: bios are followed for probes of a DM device of at most 64 KiB, \
+             in the sandbox VM."
+                .into(),
+        );
+    }
+    lines.extend(record.notes.iter().cloned());
+    app.overlay = Some(Overlay::Output {
+        title: format!("Bio journeys · {}", record.label),
+        lines,
+    });
+}
+
+fn hop_lines(hop: &crate::session::journey::Hop, depth: usize, lines: &mut Vec<String>) {
+    let mut text = format!(
+        "{}{} -> {} +{} ({} sectors)",
+        "  ".repeat(depth),
+        hop.target,
+        hop.device,
+        hop.sector,
+        hop.sectors
+    );
+    if hop.own_bio {
+        text.push_str(", a bio of its own");
+    }
+    if let Some(ns) = hop.disk_ns {
+        text.push_str(&format!(", disk {}", crate::tui::widgets::nanos(ns)));
+    }
+    lines.push(text);
+    for next in &hop.then {
+        hop_lines(next, depth + 1, lines);
+    }
+}

@@ -11,6 +11,8 @@ pub enum ProbesAction {
     Write,
     Read,
     Cancel,
+    /// The journey view: every bio of the last probe, hop by hop.
+    Journeys,
 }
 
 pub fn perform(app: &mut App, action: ProbesAction) -> bool {
@@ -18,6 +20,7 @@ pub fn perform(app: &mut App, action: ProbesAction) -> bool {
         ProbesAction::Write => commands::open_probe(app, ProbeOp::Write),
         ProbesAction::Read => commands::open_probe(app, ProbeOp::Read),
         ProbesAction::Cancel => commands::cancel(app),
+        ProbesAction::Journeys => commands::show_journeys(app),
     }
     true
 }

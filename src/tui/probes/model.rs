@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use crate::exec::protocol::{ProbeOp, ProbeResult};
 use crate::lab::model::PatternSpec;
-use crate::session::{Device, Disk, ProbeRequest, ProbeTarget};
+use crate::session::{BioJourney, Device, Disk, ProbeRequest, ProbeTarget};
 
 use crate::tui::action::Ticket;
 use crate::tui::prompt::{Field, Form, FormKind};
@@ -19,6 +19,11 @@ pub struct ProbeRecord {
     pub label: String,
     pub request: ProbeRequest,
     pub result: ProbeResult,
+    /// Each bio's journey (small probes of a DM device in the VM).
+    pub bios: Vec<BioJourney>,
+    pub bios_total: usize,
+    /// Why statistics or journeys are missing.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -77,6 +77,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         y += 1;
     }
 
+    // Where the I/O landed: the sector map of the device probed.
+    let map = crate::tui::map::pane::lines(app, width);
+    if !map.is_empty() {
+        let height = (map.len() as u16).min(bottom.saturating_sub(y));
+        frame.render_widget(
+            Paragraph::new(map),
+            Rect::new(inner.x, y, inner.width, height),
+        );
+        y += height;
+    }
+
     let mut lines: Vec<Line> = Vec::new();
     match probes.latest() {
         None if probes.running.is_none() => {
@@ -138,6 +149,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Line::styled("✔ done", ok_style())
             };
             lines.push(verdict);
+            // Each bio's journey: the first ones, `j` shows them all.
+            for bio in record.bios.iter().take(2) {
+                lines.push(Line::styled(fit(&format!("↳ {}", bio.text), width), dim()));
+            }
+            if record.bios_total > 2 {
+                lines.push(Line::styled(
+                    fit(&format!("↳ … {} bios in all ('j')", record.bios_total), width),
+                    dim(),
+                ));
+            }
+            for note in &record.notes {
+                lines.push(Line::styled(fit(note, width), Style::new().fg(Color::Yellow)));
+            }
             if !r.attribution.is_empty() {
                 lines.push(Line::styled(
                     fit(

@@ -83,6 +83,10 @@ pub enum FormKind {
     Probe(crate::exec::protocol::ProbeOp),
     SaveTable,
     OpenTable,
+    /// A fault preset for the selected composer segment.
+    Preset {
+        key: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +100,8 @@ pub struct Form {
     /// Owner's bookkeeping (the segment form keeps the target its argument
     /// fields were built for).
     pub tag: String,
+    /// What the form is about, shown above its fields (a preset's help).
+    pub about: Option<String>,
 }
 
 /// The outcome of a key in a form.
@@ -117,6 +123,7 @@ impl Form {
             focus: 0,
             message: None,
             tag: String::new(),
+            about: None,
         };
         if form.fields.first().is_some_and(|f| f.readonly) {
             form.move_focus(true);

@@ -18,6 +18,8 @@ pub enum PickerKind {
     UnloadModule,
     /// Target type of the selected composer segment.
     TargetType,
+    /// A fault preset for the selected composer segment.
+    FaultPreset,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

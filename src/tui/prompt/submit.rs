@@ -19,6 +19,7 @@ pub(crate) fn submit_form(app: &mut App, form: Form) {
             composer::commands::submit_table_file(app, form)
         }
         FormKind::Probe(_) => probes::commands::submit_probe(app, form),
+        FormKind::Preset { key } => composer::presets::submit(app, form, &key),
     }
 }
 
@@ -43,5 +44,6 @@ pub(crate) fn picked(app: &mut App, kind: PickerKind, choice: String) {
         PickerKind::LoadModule => module::commands::load_module(app, choice),
         PickerKind::UnloadModule => module::commands::unload_module(app, choice),
         PickerKind::TargetType => composer::commands::target_chosen(app, &choice),
+        PickerKind::FaultPreset => composer::presets::open_form(app, &choice),
     }
 }
