@@ -39,7 +39,9 @@ impl App {
             Update::State(state) => {
                 self.state = state;
                 let counted: BTreeMap<String, DeviceStats> =
-                    std::mem::take(&mut self.state.dm_stats).into_iter().collect();
+                    std::mem::take(&mut self.state.dm_stats)
+                        .into_iter()
+                        .collect();
                 // A device removed, or reloaded into other regions, starts
                 // its map over.
                 for (name, stats) in &self.dm_stats {

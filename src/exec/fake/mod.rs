@@ -12,6 +12,7 @@ use super::protocol::*;
 use super::{Canceller, EventSink, Executor, Placement};
 
 mod stats;
+mod trace;
 
 use stats::FakeStats;
 
@@ -76,7 +77,15 @@ impl FakeExecutor {
     fn known_target(&self, target: &str) -> bool {
         matches!(
             target,
-            "linear" | "striped" | "zero" | "error" | "mirror" | "snapshot" | "delay" | "flakey"
+            "linear"
+                | "striped"
+                | "zero"
+                | "error"
+                | "mirror"
+                | "snapshot"
+                | "delay"
+                | "flakey"
+                | "dust"
         ) || self.modules.contains_key(target)
     }
 
@@ -116,6 +125,12 @@ impl FakeExecutor {
         if let (Some(stats), Some(dev)) = (&spec.stats, self.devices.get(&name)) {
             dm_stats = dev.stats.counters(spec, &stats.regions);
         }
+        let trace_records = match self.devices.get(&name) {
+            Some(dev) if spec.trace => {
+                trace::records(spec, (dev.info.major, dev.info.minor), &dev.table)
+            }
+            _ => Vec::new(),
+        };
         if let Some(dev) = self.devices.get_mut(&name) {
             match spec.op {
                 ProbeOp::Write => dev.writes += spec.count,
@@ -177,7 +192,7 @@ impl FakeExecutor {
                 .collect(),
             cancelled: false,
             dm_stats,
-            trace: Vec::new(),
+            trace: trace_records,
             notes: Vec::new(),
         }
     }

@@ -24,7 +24,7 @@ pub(crate) fn open_picker(app: &mut App) {
         .iter()
         .map(|p| PickItem {
             key: p.key.to_string(),
-            detail: format!("{:<15} {:<7} {}", p.name, p.target, first_sentence(p.help)),
+            detail: format!("{:<7} {}", p.target, first_sentence(p.help)),
         })
         .collect();
     app.overlay = Some(Overlay::Picker(Picker::new(

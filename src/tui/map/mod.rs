@@ -5,4 +5,7 @@
 pub mod model;
 pub mod pane;
 
+#[cfg(test)]
+mod tests;
+
 pub use model::Maps;

@@ -88,7 +88,8 @@ pub fn cells(areas: &[AreaCounters], sectors: u64, width: usize) -> Vec<(u64, u6
     if sectors == 0 || width == 0 {
         return out;
     }
-    let cell_of = |sector: u64| ((u128::from(sector) * width as u128) / u128::from(sectors)) as usize;
+    let cell_of =
+        |sector: u64| ((u128::from(sector) * width as u128) / u128::from(sectors)) as usize;
     for a in areas {
         let len = a.length.max(1);
         let end = (a.start + len).min(sectors);
@@ -137,10 +138,8 @@ pub fn project(table: &[TableLine], areas: &[AreaCounters], disk: &str) -> Vec<A
             };
             let rel = lo - seg.start;
             match &decoded.args {
-                TargetArgs::Linear(d) | TargetArgs::BasicTarget(d) => {
-                    if d.device == disk {
-                        put(d.offset + rel, hi - lo, 1, 1);
-                    }
+                TargetArgs::Linear(d) | TargetArgs::BasicTarget(d) if d.device == disk => {
+                    put(d.offset + rel, hi - lo, 1, 1)
                 }
                 TargetArgs::Flakey(f) if f.backing.device == disk => {
                     put(f.backing.offset + rel, hi - lo, 1, 1)
@@ -163,7 +162,12 @@ pub fn project(table: &[TableLine], areas: &[AreaCounters], disk: &str) -> Vec<A
                         let take = (chunk - within).min(hi - seg.start - at);
                         let stripe = &s.stripes[(c % n) as usize];
                         if stripe.device == disk {
-                            put(stripe.offset + (c / n) * chunk + within, take, take, hi - lo);
+                            put(
+                                stripe.offset + (c / n) * chunk + within,
+                                take,
+                                take,
+                                hi - lo,
+                            );
                         }
                         at += take;
                     }
@@ -217,7 +221,10 @@ mod tests {
         // Writes on 90..110: 10 sectors in each segment.
         let areas = [area(90, 20, 0, 20)];
         let a = project(&table, &areas, "/dev/loop0");
-        assert_eq!((a[0].start, a[0].length, a[0].write_sectors), (1090, 10, 10));
+        assert_eq!(
+            (a[0].start, a[0].length, a[0].write_sectors),
+            (1090, 10, 10)
+        );
         // The striped part (100..110): chunk 0 (8 sectors) on loop0 at 0,
         // chunk 1 (2 sectors) on loop1 at 0.
         assert_eq!((a[1].start, a[1].length, a[1].write_sectors), (0, 8, 8));

@@ -26,12 +26,16 @@ pub fn shown_device(app: &App) -> Option<&Device> {
         .iter()
         .find(|d| app.maps.get(&d.name).is_some_and(|h| h.is_live()));
     live.or_else(|| {
-        app.probes.history.iter().rev().find_map(|r| match &r.request.target {
-            crate::session::ProbeTarget::Device(name) => {
-                app.state.devices.iter().find(|d| &d.name == name)
-            }
-            crate::session::ProbeTarget::Disk(_) => None,
-        })
+        app.probes
+            .history
+            .iter()
+            .rev()
+            .find_map(|r| match &r.request.target {
+                crate::session::ProbeTarget::Device(name) => {
+                    app.state.devices.iter().find(|d| &d.name == name)
+                }
+                crate::session::ProbeTarget::Disk(_) => None,
+            })
     })
 }
 
@@ -68,18 +72,29 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         .get(&device.name)
         .and_then(|s| s.notice.clone());
     if let Some(notice) = notice {
-        out.push(Line::styled(fit(&notice, width), Style::new().fg(Color::Yellow)));
+        out.push(Line::styled(
+            fit(&notice, width),
+            Style::new().fg(Color::Yellow),
+        ));
         return out;
     }
     let map_cells = cells(&areas, sectors, bar);
-    let scale = map_cells.iter().map(|(r, w)| (*r).max(*w)).max().unwrap_or(0);
+    let scale = map_cells
+        .iter()
+        .map(|(r, w)| (*r).max(*w))
+        .max()
+        .unwrap_or(0);
     out.push(heat_line("W", map_cells.iter().map(|c| c.1), scale, WRITE));
     out.push(heat_line("R", map_cells.iter().map(|c| c.0), scale, READ));
 
     // Each disk the table names, with where the device's I/O arrived.
     for disk in &app.state.disks {
         let path = disk.device.display().to_string();
-        if !device.table.iter().any(|l| l.params.split_whitespace().any(|w| w == path)) {
+        if !device
+            .table
+            .iter()
+            .any(|l| l.params.split_whitespace().any(|w| w == path))
+        {
             continue;
         }
         let landed = project(&device.table, &areas, &path);
@@ -97,8 +112,16 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-fn heat_line(label: &str, values: impl Iterator<Item = u64>, scale: u64, colour: Color) -> Line<'static> {
-    let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), Style::new().fg(colour))];
+fn heat_line(
+    label: &str,
+    values: impl Iterator<Item = u64>,
+    scale: u64,
+    colour: Color,
+) -> Line<'static> {
+    let mut spans = vec![Span::styled(
+        format!("{label:<LABEL$}"),
+        Style::new().fg(colour),
+    )];
     spans.extend(values.map(|v| glyph(v, scale, colour)));
     Line::from(spans)
 }

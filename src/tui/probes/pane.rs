@@ -155,12 +155,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             }
             if record.bios_total > 2 {
                 lines.push(Line::styled(
-                    fit(&format!("↳ … {} bios in all ('j')", record.bios_total), width),
+                    fit(
+                        &format!("↳ … {} bios in all ('j')", record.bios_total),
+                        width,
+                    ),
                     dim(),
                 ));
             }
             for note in &record.notes {
-                lines.push(Line::styled(fit(note, width), Style::new().fg(Color::Yellow)));
+                lines.push(Line::styled(
+                    fit(note, width),
+                    Style::new().fg(Color::Yellow),
+                ));
             }
             if !r.attribution.is_empty() {
                 lines.push(Line::styled(
