@@ -54,16 +54,21 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     }
     let mut out = vec![Line::styled(fit(&title, width), dim())];
 
-    // The segments, each cell in the colour of the target it starts in.
+    // The segments, each cell in the colour of the target it starts in;
+    // every other segment is drawn low, so two of one target stay apart.
     let mut spans = vec![Span::styled(format!("{:<LABEL$}", "table"), dim())];
     for cell in 0..bar {
         let sector = (cell as u128 * u128::from(sectors) / bar as u128) as u64;
-        let target = device
+        let segment = device
             .table
             .iter()
-            .find(|l| l.start <= sector && sector < l.start + l.length)
-            .map_or("?", |l| l.target.as_str());
-        spans.push(Span::styled("▀", Style::new().fg(target_colour(target))));
+            .enumerate()
+            .find(|(_, l)| l.start <= sector && sector < l.start + l.length);
+        let (glyph, target) = match segment {
+            Some((i, l)) => (if i % 2 == 0 { "▀" } else { "▄" }, l.target.as_str()),
+            None => (" ", "?"),
+        };
+        spans.push(Span::styled(glyph, Style::new().fg(target_colour(target))));
     }
     out.push(Line::from(spans));
 
