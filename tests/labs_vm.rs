@@ -66,6 +66,27 @@ fn the_textbook_write_shows_in_the_report_with_its_figures() {
     );
     assert_eq!(write["probe"]["bytes"], 512);
     assert!(write["probe"]["mib_per_s"].as_f64().expect("figure") > 0.0);
+    // The kernel's own figures: the one segment took the one write, and
+    // the bio's journey runs through basic_target to the loop device.
+    let segment = &write["probe"]["segments"][0];
+    assert_eq!(segment["target"], "basic_target");
+    assert_eq!(
+        (segment["writes"].as_u64(), segment["reads"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(segment["write_sectors"], 1);
+    let counts = segment["histogram"]["counts"]
+        .as_array()
+        .expect("histogram");
+    assert_eq!(counts.iter().filter_map(|c| c.as_u64()).sum::<u64>(), 1);
+    let journey = write["probe"]["bios"][0]["text"]
+        .as_str()
+        .expect("a journey");
+    assert!(
+        journey.starts_with("254:0 +10 (1 sector) W")
+            && journey.contains(" -> basic_target -> 7:0 +10 -> done "),
+        "{journey}"
+    );
     let status = &report["steps"][6];
     let line = status["output"][0].as_str().expect("status line");
     assert_eq!(
@@ -249,4 +270,38 @@ fn malformed_tables_are_refused_with_reasons_and_leave_nothing() {
     }
     let report = s.close();
     assert!(report.all_ok(), "{report}");
+}
+
+#[test]
+fn the_flakey_lab_shows_where_each_faulty_write_went() {
+    if common::vm_config().is_none() {
+        return;
+    }
+    let (ok, text, report) = run_lab(&repo().join("assets/labs/06-flakey-faults.toml"));
+    assert!(ok, "{text}");
+    let journeys = |step: usize| -> Vec<String> {
+        report["steps"][step]["probe"]["bios"]
+            .as_array()
+            .expect("bios")
+            .iter()
+            .filter_map(|b| b["text"].as_str().map(str::to_string))
+            .collect()
+    };
+    // Dropped writes complete at flakey and reach no disk.
+    let dropped = journeys(2);
+    assert_eq!(dropped.len(), 8, "{dropped:?}");
+    assert!(
+        dropped
+            .iter()
+            .all(|j| j.contains("-> flakey -> completed without reaching a disk")),
+        "{dropped:?}"
+    );
+    // Corrupted writes go to the disk as flakey's own copies.
+    let corrupted = journeys(7);
+    assert!(
+        corrupted
+            .iter()
+            .all(|j| j.contains("(its own bio) -> done")),
+        "{corrupted:?}"
+    );
 }
