@@ -1,11 +1,18 @@
-//! Block tracepoints through tracefs, switched on for one probe only: the
-//! buffer is emptied, the journey's events enabled, tracing turned on;
-//! afterwards tracing goes off, the buffer is read and emptied and the
-//! events are disabled again. Tracing is global to a kernel, so only the
+//! Block tracepoints through tracefs, recorded for one probe only: the
+//! buffer is emptied and recording turned on; afterwards recording goes
+//! off and the buffer is read and emptied. The journey's events are
+//! enabled once, on the first traced probe, and stay enabled: enabling
+//! one patches the kernel's code (a static key), which took ~10 ms per
+//! probe under TCG, while an enabled tracepoint with recording off costs
+//! a few instructions per bio. Tracing is global to a kernel, so only the
 //! sandbox VM's agent does this.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The events are enabled (in this kernel, by this process).
+static EVENTS_ON: AtomicBool = AtomicBool::new(false);
 
 use crate::exec::blocktrace;
 use crate::exec::protocol::TraceRecord;
@@ -22,7 +29,8 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// Empties the buffer and enables the block events.
+    /// Empties the buffer, enables the block events (the first time) and
+    /// turns recording on.
     pub fn start() -> Result<Capture, String> {
         let root = PathBuf::from(TRACEFS);
         if !root.join("events/block").is_dir() {
@@ -34,8 +42,11 @@ impl Capture {
         capture.write("tracing_on", "0")?;
         // Opening `trace` for writing with truncation empties the buffer.
         capture.write("trace", "")?;
-        for event in blocktrace::EVENTS {
-            capture.write(&format!("events/block/{event}/enable"), "1")?;
+        if !EVENTS_ON.load(Ordering::SeqCst) {
+            for event in blocktrace::EVENTS {
+                capture.write(&format!("events/block/{event}/enable"), "1")?;
+            }
+            EVENTS_ON.store(true, Ordering::SeqCst);
         }
         capture.write("tracing_on", "1")?;
         Ok(capture)
@@ -53,12 +64,9 @@ impl Capture {
         Ok((records, cut))
     }
 
-    /// Events off, buffer empty: nothing traced outside a probe.
+    /// Recording off, buffer empty: nothing recorded outside a probe.
     fn reset(&self) {
         let _ = self.write("tracing_on", "0");
-        for event in blocktrace::EVENTS {
-            let _ = self.write(&format!("events/block/{event}/enable"), "0");
-        }
         let _ = self.write("trace", "");
     }
 
