@@ -107,24 +107,20 @@ impl LocalExecutor {
             })
         };
         let done = AtomicBool::new(false);
-        let name = spec
-            .stats
-            .as_ref()
-            .map(|s| s.device.clone())
-            .unwrap_or_else(|| spec.device.display().to_string());
         let outcome = std::thread::scope(|scope| {
-            let sampler = scope.spawn(|| {
-                stats_sampler::sample_until(
-                    spec.stats.as_ref(),
-                    &spec.attribute,
-                    &name,
-                    &self.events,
-                    &done,
-                )
+            // The live map is of a DM device's statistics: a probe of a
+            // disk has none to sample.
+            let sampler = spec.stats.as_ref().map(|stats| {
+                let (events, done) = (&self.events, &done);
+                scope.spawn(move || {
+                    stats_sampler::sample_until(stats, &spec.attribute, events, done)
+                })
             });
             let outcome = probe::run_probe(spec, &self.cancel, &progress);
             done.store(true, Ordering::SeqCst);
-            let _ = sampler.join();
+            if let Some(sampler) = sampler {
+                let _ = sampler.join();
+            }
             outcome
         });
         let mut result = outcome?;

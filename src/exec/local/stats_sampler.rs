@@ -62,14 +62,8 @@ pub fn disk_counters(devices: &[String]) -> Vec<(String, IoCounters)> {
 
 /// Sends `Event::DmStats` every `SAMPLE_EVERY` until `done` is set. Runs
 /// on its own thread beside the probe, with its own control-device handle.
-pub fn sample_until(
-    spec: Option<&StatsSpec>,
-    disks: &[String],
-    device: &str,
-    events: &EventSink,
-    done: &AtomicBool,
-) {
-    let dm = spec.and_then(|_| Dm::open().ok());
+pub fn sample_until(spec: &StatsSpec, disks: &[String], events: &EventSink, done: &AtomicBool) {
+    let dm = Dm::open().ok();
     let before = disk_counters(disks);
     let started = Instant::now();
     let mut next = started + SAMPLE_EVERY;
@@ -83,13 +77,13 @@ pub fn sample_until(
         }
         next += SAMPLE_EVERY;
         let mut ignored = Vec::new();
-        let regions = match (&dm, spec) {
-            (Some(dm), Some(spec)) => read_regions(dm, spec, false, &mut ignored),
-            _ => Vec::new(),
+        let regions = match &dm {
+            Some(dm) => read_regions(dm, spec, false, &mut ignored),
+            None => Vec::new(),
         };
         let disks = deltas(&before, &disk_counters(disks));
         events(Event::DmStats {
-            device: device.to_string(),
+            device: spec.device.clone(),
             elapsed_ms: started.elapsed().as_millis() as u64,
             regions,
             disks,
