@@ -956,7 +956,8 @@ impl Session {
         let (stats, trace, root) = match &request.target {
             ProbeTarget::Device(name) => (
                 self.stats.get(name).and_then(|s| s.spec(name)),
-                self.journeys && small,
+                // Tracing is global to a kernel: only the sandbox VM's.
+                self.journeys && small && self.exec.kind() == Placement::Vm,
                 self.devices.get(name).map(Device::dev_t),
             ),
             ProbeTarget::Disk(_) => (None, false, None),
