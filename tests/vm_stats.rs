@@ -197,8 +197,9 @@ fn per_segment_figures_of_concatenated_and_striped_tables() {
         assert_eq!(seg.write_sectors, 1024, "{seg:?}");
         assert!(seg.writes >= 8, "{seg:?}");
         assert_eq!((seg.reads, seg.read_sectors), (0, 0));
+        // Every write is in the histogram (the times themselves may read 0
+        // while the guest's clock is still the coarse one it boots with).
         assert_eq!(seg.histogram.counts.iter().sum::<u64>(), seg.writes);
-        assert!(seg.write_ns > 0);
     }
     let mapped: u64 = w.stats.map.iter().map(|a| a.write_sectors).sum();
     assert_eq!(mapped, 2048, "the map covers the whole device");
