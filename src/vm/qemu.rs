@@ -81,6 +81,11 @@ pub fn kernel_cmdline(tsc_khz: Option<u64>, extra: &str) -> String {
     line
 }
 
+/// qboot: a firmware that only loads the kernel (~0.1-0.2 s faster to the
+/// kernel than SeaBIOS under TCG). Debian's QEMU ships it; without it QEMU
+/// uses its default firmware.
+const QBOOT: &str = "/usr/share/qemu/qboot.rom";
+
 /// The host's TSC rate, measured once per process against
 /// CLOCK_MONOTONIC_RAW (10 ms; the host kernel's clock is itself the TSC
 /// scaled by its calibrated rate, so this recovers that rate to ~10 ppm).
@@ -163,6 +168,9 @@ pub fn spawn(spec: &LaunchSpec<'_>) -> Result<Child> {
             Accel::Kvm => "host",
             Accel::Tcg => "max",
         });
+    if Path::new(QBOOT).is_file() {
+        cmd.arg("-bios").arg(QBOOT);
+    }
     if spec.deterministic {
         // One instruction is one nanosecond of guest time, and an idle
         // guest skips ahead to its next timer instead of waiting for the
