@@ -39,7 +39,8 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 KERNEL_LOG="$TARGET_DIR/lab-kernel-build.log"
 KERNEL_PID=""
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step with the seconds since the start, so a slow setup shows where.
+log() { printf '\033[1m==> [%4d s] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
 install_packages() {
   local missing=()
@@ -99,7 +100,7 @@ wait_kernel_build() {
     exit 1
   fi
   KERNEL_PID=""
-  tail -n 1 "$KERNEL_LOG" >&2
+  log "lab kernel ready: $(tail -n 1 "$KERNEL_LOG")"
 }
 
 # A failed step must not leave background builds running behind us: each
