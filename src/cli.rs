@@ -59,6 +59,12 @@ pub struct TargetArgs {
     /// Guest memory in MiB (backing files live in it, sparse).
     #[arg(long, default_value_t = 512)]
     pub vm_memory: u32,
+
+    /// Guest time counts executed instructions (QEMU -icount): probe
+    /// figures repeat exactly and ignore host load, but model instruction
+    /// cost only, and the VM runs slower.
+    #[arg(long)]
+    pub vm_deterministic: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -54,6 +54,7 @@ pub fn vm_config(target: &TargetArgs) -> Result<VmConfig> {
     let agent = agent_binary()?;
     let mut config = VmConfig::new(kernel, agent);
     config.memory_mib = target.vm_memory;
+    config.deterministic = target.vm_deterministic;
     Ok(config)
 }
 

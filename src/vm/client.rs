@@ -32,6 +32,8 @@ pub struct VmConfig {
     pub request_timeout: Duration,
     pub probe_timeout: Duration,
     pub extra_append: String,
+    /// Guest time counts instructions (`--vm-deterministic`).
+    pub deterministic: bool,
 }
 
 impl VmConfig {
@@ -47,6 +49,7 @@ impl VmConfig {
             request_timeout: Duration::from_secs(120),
             probe_timeout: Duration::from_secs(1800),
             extra_append: String::new(),
+            deterministic: false,
         }
     }
 }
@@ -142,6 +145,7 @@ impl VmExecutor {
             memory_mib: config.memory_mib,
             accel,
             extra_append: &config.extra_append,
+            deterministic: config.deterministic,
         })?;
         let (tx, incoming) = mpsc::channel();
         let console = Arc::new(Mutex::new(ConsoleLog::default()));
