@@ -83,6 +83,9 @@ pub enum Command {
         #[arg(long)]
         unboxed: bool,
     },
+    /// Grade submissions: every lab against every submission, each pair in
+    /// its own sandbox VM; JUnit and JSON reports; exit 0 only if all passed.
+    Grade(crate::grade::GradeArgs),
     /// Remove what a killed session left behind (only dmbench's own).
     Cleanup,
     /// Start a new target: DIR/NAME/ with its module source, a lab and a README.

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
             kdir,
             unboxed,
         }) => dmbench::commands::build_module(&source, kdir, !unboxed),
+        Some(Command::Grade(args)) => dmbench::grade::run(args),
         Some(Command::Cleanup) => dmbench::cleanup::run(),
         Some(Command::New { name, lang, dir }) => dmbench::scaffold::run(&name, lang, &dir),
         Some(Command::Vm {
