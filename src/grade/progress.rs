@@ -132,12 +132,13 @@ pub fn table(report: &GradeReport) -> String {
     for (lab, w) in report.labs.iter().zip(&widths) {
         out.push_str(&format!("  {:<w$}", lab.name));
     }
-    out.push('\n');
+    let mut out = format!("{}\n", out.trim_end());
     for s in &report.submissions {
-        out.push_str(&format!("{s:<first$}"));
+        let mut row = format!("{s:<first$}");
         for (lab, w) in report.labs.iter().zip(&widths) {
-            out.push_str(&format!("  {:<w$}", cell(report.result(s, &lab.name))));
+            row.push_str(&format!("  {:<w$}", cell(report.result(s, &lab.name))));
         }
+        out.push_str(row.trim_end());
         out.push('\n');
     }
     let sum = &report.summary;
