@@ -357,11 +357,6 @@ pub fn build_with(
     ) {
         return Ok(found);
     }
-    if options.boxed {
-        // Said before anything else can go wrong: without the box, nothing
-        // is built.
-        sandbox::bwrap()?;
-    }
     if !can_build && let Some(kernel) = &kernel {
         bail!(
             "no kernel tree at {} to build {} against, and no build of this source for \
@@ -371,6 +366,11 @@ pub fn build_with(
             kernel.release,
             kernel.version
         );
+    }
+    if options.boxed {
+        // Said before the source is looked at: without the box, nothing
+        // is built.
+        sandbox::bwrap()?;
     }
     preflight(&source, kdir)?;
     // Two builds of one source at once (a class's labs running side by
@@ -389,9 +389,13 @@ pub fn build_with(
         return Ok(found);
     }
     let started = Instant::now();
+    let mut digest = digest;
     let scratch = if options.boxed {
         let scratch = scratch::Scratch::new()?;
         let copied = scratch::copy_source(&source, scratch.path())?;
+        // Kept under what is built: the copy, should the source have
+        // changed since it was first read.
+        digest = cache::source_digest(scratch.path())?;
         for skipped in &copied.skipped {
             on_line(&format!(
                 "note: {} is not a regular file: left out of the build box",
