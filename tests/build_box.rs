@@ -5,6 +5,8 @@
 //! wherever the Makefile puts them. Needs the lab kernel tree (CI has it:
 //! DMBENCH_REQUIRE_VM=1 makes a missing one a failure).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,9 +19,7 @@ fn kdir() -> Option<PathBuf> {
     match dmbench::kernel::find_cached() {
         Some(k) => Some(k.tree()),
         None => {
-            let required = std::env::var_os("CI").is_some()
-                || std::env::var("DMBENCH_REQUIRE_VM").is_ok_and(|v| v == "1");
-            assert!(!required, "the lab kernel must be built here");
+            assert!(!common::vm_required(), "the lab kernel must be built here");
             eprintln!("SKIPPED (no lab kernel; run scripts/dev.sh setup)");
             None
         }

@@ -26,10 +26,6 @@ fn lab() -> PathBuf {
     repo().join("assets/course/01-first-target/lab-c.toml")
 }
 
-fn required() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var("DMBENCH_REQUIRE_VM").is_ok_and(|v| v == "1")
-}
-
 /// The exercise's C module from `tree` (skeleton or solution), its
 /// source edited by `edit`, as `dir/kmod/c` (or `dir/kmod/c/<sub>`).
 fn submission(
@@ -159,7 +155,10 @@ fn assert_valid_junit(path: &Path) {
             String::from_utf8_lossy(&out.stderr)
         ),
         Err(e) => {
-            assert!(!required(), "xmllint (libxml2-utils) is needed here: {e}");
+            assert!(
+                !common::vm_required(),
+                "xmllint (libxml2-utils) is needed here: {e}"
+            );
             eprintln!("not validating {}: no xmllint ({e})", path.display());
         }
     }
