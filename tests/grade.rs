@@ -690,3 +690,81 @@ fn without_bubblewrap_nothing_is_graded() {
     assert!(said.contains("bubblewrap is not installed"), "{said}");
     assert!(!said.contains("grading "), "{said}");
 }
+
+#[test]
+fn junit_for_every_verdict_is_valid_and_nothing_is_skipped() {
+    use dmbench::grade::junit;
+    use dmbench::grade::model::{GradeReport, LabInfo, PairResult, StepRef, Verdict};
+    let pair = |s: &str, verdict: Verdict, step: Option<StepRef>| PairResult {
+        submission: s.into(),
+        lab: "01-first-target/lab-c".into(),
+        verdict,
+        reason: (verdict != Verdict::Passed).then(|| format!("why <{s}> & \"so\"")),
+        step,
+        duration_ms: 1234.5,
+        started: "2026-11-30T01:02:03".into(),
+        host: "grader".into(),
+        report: None,
+        log: vec!["\u{1b}[1mlast line\u{7}".into()],
+    };
+    let crashed = StepRef {
+        index: 4,
+        kind: "create".into(),
+        label: "create first_dev (1 segment)".into(),
+        line: 21,
+        error: Some("the guest kernel crashed: BUG\n  in first_target_ctr".into()),
+        diagnostics: vec!["first_target.c:54:9: error: expected ';'".into()],
+        crash: Some(serde_json::json!({
+            "message": "BUG: kernel NULL pointer dereference",
+            "function": "first_target_ctr", "module": "first_target",
+            "location": "subs/carol/kmod/c/first_target.c:54",
+            "source_line": "\tfc->offset = offset;"
+        })),
+        kmsg: vec!["first_target: ctr \u{0}".into()],
+    };
+    let subs = ["alice", "bob", "carol", "dave", "erin"];
+    let report = GradeReport::new(
+        vec![LabInfo {
+            name: "01-first-target/lab-c".into(),
+            path: "lab-c.toml".into(),
+            title: "Course 01 <C>".into(),
+            steps: 12,
+        }],
+        subs.iter().map(|s| s.to_string()).collect(),
+        None,
+        vec![
+            pair("alice", Verdict::Passed, None),
+            pair("bob", Verdict::Failed, Some(crashed)),
+            pair("carol", Verdict::TimedOut, None),
+            pair("dave", Verdict::NotRun, None),
+            pair("erin", Verdict::Error, None),
+        ],
+        false,
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("j.xml");
+    std::fs::write(&path, junit::render(&report)).expect("write");
+    assert_valid_junit(&path);
+    let cases = junit_cases(&path);
+    let kinds: Vec<&str> = cases.iter().map(|c| c.2.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "passed",
+            "failure failed",
+            "failure timeout",
+            "error not-run",
+            "error grading-error"
+        ]
+    );
+    let xml = std::fs::read_to_string(&path).expect("xml");
+    assert!(!xml.contains("skipped=\"1\"") && !xml.contains("<skipped"));
+    for needle in [
+        "step 4: create first_dev (1 segment) (lab line 21)",
+        "in first_target_ctr [first_target] at subs/carol/kmod/c/first_target.c:54",
+        "54 | fc-&gt;offset = offset;",
+        "first_target.c:54:9: error: expected",
+    ] {
+        assert!(xml.contains(needle), "{needle} in:\n{xml}");
+    }
+}
