@@ -68,14 +68,10 @@ pub fn grade(options: Options) -> Result<GradeReport> {
         options.timeout.as_secs()
     ));
 
-    let runtime = crate::private_dir::runtime_dir()?;
-    let work = crate::private_dir::fresh_private_dir(&runtime, "grade-")?;
-    // The runs' own runtime directory: their ledgers, VM sockets and build
-    // locks, gone with `work` even when a run had to be killed.
-    crate::private_dir::ensure_private_dir(&work.join("runtime"))?;
+    let work = WorkDir::new()?;
     let runner = Runner {
-        exe: crate::frontend::agent_binary()?,
-        work: work.clone(),
+        exe: std::env::current_exe().context("locating the dmbench binary")?,
+        work: work.0.clone(),
         kernel: options.kernel.clone(),
         vm_memory: options.vm_memory,
         timeout: options.timeout,
@@ -115,7 +111,7 @@ pub fn grade(options: Options) -> Result<GradeReport> {
         results.len(),
         progress.elapsed().as_secs_f64()
     ));
-    let _ = std::fs::remove_dir_all(&work);
+    drop(work);
 
     let interrupted = crate::signals::interrupted();
     // What never started is there too, as not run.
@@ -139,6 +135,27 @@ pub fn grade(options: Options) -> Result<GradeReport> {
         results,
         interrupted,
     ))
+}
+
+/// The grading run's private directory (reports and logs of the runs, and
+/// their own runtime directory: ledgers, VM sockets, build locks), removed
+/// with everything in it however the run ends, even when a run had to be
+/// killed and left its ledger behind.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new() -> Result<WorkDir> {
+        let runtime = crate::private_dir::runtime_dir()?;
+        let work = WorkDir(crate::private_dir::fresh_private_dir(&runtime, "grade-")?);
+        crate::private_dir::ensure_private_dir(&work.0.join("runtime"))?;
+        Ok(work)
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// One worker: takes pairs until none are left or the run is interrupted.
