@@ -149,7 +149,10 @@ impl BuildBox {
 }
 
 /// What must be shown for a compiler outside /usr: a Rust toolchain
-/// directory (`<root>/bin/rustc` needs `<root>/lib`), else the file itself.
+/// directory (`<root>/bin/rustc` needs `<root>/lib/rustlib`), else the
+/// file itself and nothing beside it. Whatever the box shows, a module
+/// could carry into the VM and print into the report: `~/.cargo/bin/bindgen`
+/// must not bring `~/.cargo` (and its credentials) along.
 fn outside_usr(tool: &Path) -> Option<PathBuf> {
     let real = tool.canonicalize().ok()?;
     if real.starts_with("/usr") {
@@ -159,9 +162,10 @@ fn outside_usr(tool: &Path) -> Option<PathBuf> {
         return Some(real);
     }
     let parent = real.parent()?;
-    match parent.file_name() {
-        Some(bin) if bin == "bin" && parent.parent().is_some_and(|r| r.join("lib").is_dir()) => {
-            parent.parent().map(Path::to_path_buf)
+    let root = parent.parent();
+    match (parent.file_name(), root) {
+        (Some(bin), Some(root)) if bin == "bin" && root.join("lib/rustlib").is_dir() => {
+            Some(root.to_path_buf())
         }
         _ => Some(real),
     }
@@ -290,9 +294,15 @@ mod tests {
     fn a_rust_toolchain_outside_usr_is_shown_whole() {
         let root = tempfile::tempdir().expect("tmp");
         std::fs::create_dir_all(root.path().join("bin")).expect("mkdir");
-        std::fs::create_dir_all(root.path().join("lib")).expect("mkdir");
         std::fs::write(root.path().join("bin/rustc"), "").expect("w");
         let real = root.path().canonicalize().expect("canon");
+        // A bin/ beside a lib/ is not a toolchain (~/.cargo may be that).
+        std::fs::create_dir_all(root.path().join("lib")).expect("mkdir");
+        assert_eq!(
+            outside_usr(&root.path().join("bin/rustc")),
+            Some(real.join("bin/rustc"))
+        );
+        std::fs::create_dir_all(root.path().join("lib/rustlib")).expect("mkdir");
         assert_eq!(
             outside_usr(&root.path().join("bin/rustc")),
             Some(real.clone())
