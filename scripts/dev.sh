@@ -27,6 +27,7 @@ APT_PACKAGES=(
   # matched pair from the release's own archive)
   make gcc libc6-dev flex bison bc perl libelf-dev libssl-dev xz-utils
   rustc-web rust-web-src
+  bubblewrap libxml2-utils  # the module build box; JUnit reports checked against their schema
   # end-to-end TUI test
   tmux
 )

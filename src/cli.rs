@@ -76,14 +76,22 @@ pub enum Command {
         #[command(subcommand)]
         command: KernelCommand,
     },
-    /// Build a target module from a kmod source directory.
+    /// Build a target module from a kmod source directory (in a box that
+    /// sees only a copy of the source, the kernel tree and the toolchain).
     Build {
         /// e.g. kmod/rust or kmod/c
         source: PathBuf,
         /// Kernel tree to build against (default: the lab kernel).
         #[arg(long)]
         kdir: Option<PathBuf>,
+        /// Run make in the source directory itself, outside the box: only
+        /// for a source you trust (its Makefile runs as you).
+        #[arg(long)]
+        unboxed: bool,
     },
+    /// Grade submissions: every lab against every submission, each pair in
+    /// its own sandbox VM; JUnit and JSON reports; exit 0 only if all passed.
+    Grade(crate::grade::GradeArgs),
     /// Remove what a killed session left behind (only dmbench's own).
     Cleanup,
     /// Start a new target: DIR/NAME/ with its module source, a lab and a README.

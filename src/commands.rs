@@ -10,7 +10,7 @@ use crate::exec::protocol::Request;
 use crate::exec::{Executor, discard_events};
 use crate::vm::VmExecutor;
 
-pub fn build_module(source: &Path, kdir: Option<PathBuf>) -> Result<bool> {
+pub fn build_module(source: &Path, kdir: Option<PathBuf>, boxed: bool) -> Result<bool> {
     let kdir = match kdir {
         Some(k) => k,
         None => match crate::kernel::find_cached() {
@@ -19,16 +19,20 @@ pub fn build_module(source: &Path, kdir: Option<PathBuf>) -> Result<bool> {
         },
     };
     eprintln!("building {} against {}", source.display(), kdir.display());
-    let built = crate::kbuild::build(source, &kdir, &mut |line| eprintln!("{line}"))?;
+    let options = crate::kbuild::BuildOptions { boxed };
+    let built = crate::kbuild::build_with(source, &kdir, options, &mut |line| eprintln!("{line}"))?;
     for w in &built.warnings {
         eprintln!("{w}");
     }
     eprintln!(
-        "built module '{}' in {:.1} s",
-        built.name,
+        "built module{} '{}' in {:.1} s",
+        if built.others.is_empty() { "" } else { "s" },
+        built.names().join("', '"),
         built.duration.as_secs_f64()
     );
-    println!("{}", built.path.display());
+    for (_, path, _) in built.all() {
+        println!("{}", path.display());
+    }
     Ok(true)
 }
 

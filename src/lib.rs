@@ -7,6 +7,7 @@ pub mod commands;
 pub mod crash;
 pub mod exec;
 pub mod frontend;
+pub mod grade;
 pub mod kbuild;
 pub mod kernel;
 pub mod lab;

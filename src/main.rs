@@ -14,7 +14,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Agent) => dmbench::exec::agent::run().map(|_| true),
         Some(Command::Kernel { command }) => kernel(command),
-        Some(Command::Build { source, kdir }) => dmbench::commands::build_module(&source, kdir),
+        Some(Command::Build {
+            source,
+            kdir,
+            unboxed,
+        }) => dmbench::commands::build_module(&source, kdir, !unboxed),
+        Some(Command::Grade(args)) => dmbench::grade::run(args),
         Some(Command::Cleanup) => dmbench::cleanup::run(),
         Some(Command::New { name, lang, dir }) => dmbench::scaffold::run(&name, lang, &dir),
         Some(Command::Vm {

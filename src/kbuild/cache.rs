@@ -128,6 +128,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where and how a build was made: its debug information names files in
+/// `dir`.
+#[derive(Debug, Clone, Copy)]
+pub struct Built<'a> {
+    pub dir: &'a Path,
+    pub boxed: bool,
+}
+
 /// Where built modules are kept: `<dmbench cache>/modules/<source>-<kernel>/`.
 pub struct ModuleCache {
     root: PathBuf,
@@ -147,10 +155,42 @@ impl ModuleCache {
         self.root.join(format!("{source}-{}", kernel.digest()))
     }
 
+    /// The entry of a build made in the directory `built_at`, in the
+    /// build box or not (a build made outside it never stands in for one
+    /// that must run in it: the box is what fails a Makefile that reaches
+    /// outside).
+    fn entry_at(&self, source: &str, kernel: &KernelIdentity, built_at: &Built) -> PathBuf {
+        use std::os::unix::ffi::OsStrExt;
+        let mut hash = Sha256::new();
+        hash.update(built_at.dir.as_os_str().as_bytes());
+        hash.update(if built_at.boxed {
+            b"\0boxed" as &[u8]
+        } else {
+            b"\0unboxed"
+        });
+        let at = hex(&hash.finalize()[..6]);
+        self.root
+            .join(format!("{source}-{}-at-{at}", kernel.digest()))
+    }
+
     /// The modules built from `source` for `kernel`, if any were kept.
     pub fn lookup(&self, source: &str, kernel: &KernelIdentity) -> Option<Vec<PathBuf>> {
-        let dir = self.entry(source, kernel);
-        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        Self::modules_in(&self.entry(source, kernel))
+    }
+
+    /// The modules built from `source` for `kernel` in the directory
+    /// `built_at` (whose paths their debug information carries).
+    pub fn lookup_at(
+        &self,
+        source: &str,
+        kernel: &KernelIdentity,
+        built_at: &Built,
+    ) -> Option<Vec<PathBuf>> {
+        Self::modules_in(&self.entry_at(source, kernel, built_at))
+    }
+
+    fn modules_in(dir: &Path) -> Option<Vec<PathBuf>> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
             .ok()?
             .flatten()
             .map(|e| e.path())
@@ -170,12 +210,30 @@ impl ModuleCache {
         kernel: &KernelIdentity,
         modules: &[PathBuf],
     ) -> Result<Vec<PathBuf>> {
-        let dir = self.entry(source, kernel);
+        self.store_in(&self.entry(source, kernel), modules)
+    }
+
+    /// As `store`, for lookups from the directory `built_at` only.
+    pub fn store_at(
+        &self,
+        source: &str,
+        kernel: &KernelIdentity,
+        built_at: &Built,
+        modules: &[PathBuf],
+    ) -> Result<Vec<PathBuf>> {
+        self.store_in(&self.entry_at(source, kernel, built_at), modules)
+    }
+
+    fn store_in(&self, dir: &Path, modules: &[PathBuf]) -> Result<Vec<PathBuf>> {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         std::fs::create_dir_all(&self.root)
             .with_context(|| format!("creating {}", self.root.display()))?;
         let staging = self
             .root
-            .join(format!(".staging-{}-{source}", std::process::id()));
+            .join(format!(".staging-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
         std::fs::create_dir(&staging).with_context(|| format!("creating {}", staging.display()))?;
         for module in modules {
@@ -186,13 +244,12 @@ impl ModuleCache {
                 .with_context(|| format!("keeping {}", module.display()))?;
             strip_debug(&debug, &kept)?;
         }
-        let _ = std::fs::remove_dir_all(&dir);
-        if std::fs::rename(&staging, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(dir);
+        if std::fs::rename(&staging, dir).is_err() {
             // Another build of the same source won the race: use its copy.
             let _ = std::fs::remove_dir_all(&staging);
         }
-        self.lookup(source, kernel)
-            .context("the module cache entry vanished while it was written")
+        Self::modules_in(dir).context("the module cache entry vanished while it was written")
     }
 }
 

@@ -116,10 +116,26 @@ pub struct BuildFailure {
     pub status: String,
     pub errors: Vec<Diagnostic>,
     pub tail: Vec<String>,
+    /// Lines showing the build reaching outside its box (a path it may
+    /// not see, the network): the build fails for them even when make
+    /// carried on.
+    pub outside: Vec<String>,
 }
 
 impl fmt::Display for BuildFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.outside.is_empty() {
+            write!(
+                f,
+                "build of {} reached outside its box (a build sees only a copy of its \
+                 own source, the kernel tree and the toolchain; no network):",
+                self.source.display()
+            )?;
+            for line in &self.outside {
+                write!(f, "\n{line}")?;
+            }
+            return Ok(());
+        }
         if self.errors.is_empty() {
             return write!(
                 f,

@@ -2,6 +2,7 @@
 //! (`make -C KDIR M=SRC modules`), streaming the output line by line and
 //! explaining the usual failures in plain words.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod cache;
 mod diagnostics;
+pub mod modules;
+pub mod sandbox;
+pub mod scratch;
 
 pub use diagnostics::{BuildFailure, Diagnostic, Diagnostics};
 
@@ -36,6 +40,18 @@ impl Toolchain {
             .ok()
             .and_then(|t| serde_json::from_slice(&t).ok())
             .unwrap_or_default()
+    }
+
+    /// The compilers as make variables, for a module build.
+    pub fn make_args(&self) -> Vec<OsString> {
+        let mut args = Vec::new();
+        if let Some(rustc) = &self.rustc {
+            args.push(format!("RUSTC={}", rustc.display()).into());
+        }
+        if let Some(bindgen) = &self.bindgen {
+            args.push(format!("BINDGEN={}", bindgen.display()).into());
+        }
+        args
     }
 
     /// Passes the compilers to a `make` of a kernel tree or module.
@@ -62,12 +78,55 @@ pub struct BuiltModule {
     /// Found in the module cache: this exact source was built for this
     /// exact kernel before.
     pub cached: bool,
+    /// Every other module the same build made (a Makefile with several
+    /// objects in obj-m), loadable by name like the first.
+    pub others: Vec<OtherModule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherModule {
+    pub name: String,
+    pub path: PathBuf,
 }
 
 impl BuiltModule {
     /// The unstripped build beside the loadable one, for decoding crashes.
     pub fn debug_image(&self) -> Option<PathBuf> {
         cache::debug_image(&self.path)
+    }
+
+    /// Every module of the build: (name, loadable file, debug image).
+    pub fn all(&self) -> Vec<(String, PathBuf, Option<PathBuf>)> {
+        std::iter::once((self.name.clone(), self.path.clone()))
+            .chain(self.others.iter().map(|o| (o.name.clone(), o.path.clone())))
+            .map(|(name, path)| {
+                let debug = cache::debug_image(&path);
+                (name, path, debug)
+            })
+            .collect()
+    }
+
+    /// The names of every module of the build.
+    pub fn names(&self) -> Vec<String> {
+        self.all().into_iter().map(|(name, _, _)| name).collect()
+    }
+
+    fn from_files(files: Vec<PathBuf>, duration: Duration, cached: bool) -> Result<BuiltModule> {
+        let mut files = files.into_iter();
+        let path = files.next().context("a build without a module")?;
+        Ok(BuiltModule {
+            name: modules::module_name(&path),
+            path,
+            duration,
+            warnings: Vec::new(),
+            cached,
+            others: files
+                .map(|path| OtherModule {
+                    name: modules::module_name(&path),
+                    path,
+                })
+                .collect(),
+        })
     }
 }
 
@@ -240,9 +299,37 @@ fn format_semver_number(n: u32) -> String {
     format!("{}.{}.{}", n / 100_000, (n / 100) % 1000, n % 100)
 }
 
-/// Runs kbuild, calling `on_line` with every output line as it arrives;
-/// a source built before for the same kernel comes from the module cache.
+/// How a build runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// In the bubblewrap box, from a scratch copy of the source (see
+    /// `sandbox`). Off only for a source the user says they trust.
+    pub boxed: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions { boxed: true }
+    }
+}
+
+/// A build that runs longer than this is stopped: a `$(shell sleep ...)`
+/// uses no CPU time, so the CPU limit alone would not end it.
+const BUILD_DEADLINE: Duration = Duration::from_secs(900);
+
+/// Builds in the box, calling `on_line` with every output line as it
+/// arrives; a source built before for the same kernel comes from the
+/// module cache.
 pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Result<BuiltModule> {
+    build_with(source, kdir, BuildOptions::default(), on_line)
+}
+
+pub fn build_with(
+    source: &Path,
+    kdir: &Path,
+    options: BuildOptions,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<BuiltModule> {
     let source = source
         .canonicalize()
         .with_context(|| format!("kmod source {}", source.display()))?;
@@ -255,27 +342,22 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
     });
     let digest = cache::source_digest(&source)?;
     let modules = ModuleCache::default_location();
-    if let Some(kernel) = &kernel
-        && let Some(found) = modules.lookup(&digest, kernel)
-    {
-        on_line(&format!(
-            "{} is unchanged since it was built for kernel {} {}: using that build",
-            source.display(),
-            kernel.release,
-            kernel.version
-        ));
-        let path = found[0].clone();
-        return Ok(BuiltModule {
-            name: module_name(&path),
-            path,
-            duration: Duration::ZERO,
-            warnings: Vec::new(),
-            cached: true,
-        });
+    let can_build = kdir.join("Makefile").is_file();
+    let built_at = cache::Built {
+        dir: &source,
+        boxed: options.boxed,
+    };
+    if let Some(found) = cached(
+        &modules,
+        &digest,
+        &built_at,
+        kernel.as_ref(),
+        can_build,
+        on_line,
+    ) {
+        return Ok(found);
     }
-    if !kdir.join("Makefile").is_file()
-        && let Some(kernel) = &kernel
-    {
+    if !can_build && let Some(kernel) = &kernel {
         bail!(
             "no kernel tree at {} to build {} against, and no build of this source for \
              kernel {} {} is cached",
@@ -285,29 +367,74 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
             kernel.version
         );
     }
+    if options.boxed {
+        // Said before the source is looked at: without the box, nothing
+        // is built.
+        sandbox::bwrap()?;
+    }
     preflight(&source, kdir)?;
-    // kbuild writes its objects into the source directory: two builds of
-    // one directory at once (two sessions, parallel tests) would corrupt
-    // each other, so they take turns.
+    // Two builds of one source at once (a class's labs running side by
+    // side) take turns, and the second finds the first's in the cache:
+    // each source is built once per kernel. Unboxed, kbuild writes into
+    // the source directory, and the turns also keep the builds apart.
     let _turn = lock_source(&source)?;
+    if let Some(found) = cached(
+        &modules,
+        &digest,
+        &built_at,
+        kernel.as_ref(),
+        can_build,
+        on_line,
+    ) {
+        return Ok(found);
+    }
     let started = Instant::now();
-    let mut cmd = Command::new("make");
-    cmd.arg("-C")
-        .arg(kdir)
-        .arg(format!("M={}", source.display()))
-        .arg(format!(
-            "-j{}",
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        ))
-        // Line tables for the crash decoder, in the module only: the lab
-        // kernel itself is built without debug information.
-        .args(debug_flags(&source))
-        .arg("modules")
-        .stdin(Stdio::null())
+    let mut digest = digest;
+    let scratch = if options.boxed {
+        let scratch = scratch::Scratch::new()?;
+        let copied = scratch::copy_source(&source, scratch.path())?;
+        // Kept under what is built: the copy, should the source have
+        // changed since it was first read.
+        digest = cache::source_digest(scratch.path())?;
+        for skipped in &copied.skipped {
+            on_line(&format!(
+                "note: {} is not a regular file: left out of the build box",
+                skipped.display()
+            ));
+        }
+        Some(scratch)
+    } else {
+        None
+    };
+    let toolchain = Toolchain::for_tree(kdir);
+    let (program, args, env) = make_invocation(&source, kdir, &toolchain);
+    let (mut cmd, visible) = match &scratch {
+        Some(scratch) => {
+            let tools: Vec<PathBuf> = [
+                &toolchain.rustc,
+                &toolchain.bindgen,
+                &toolchain.libclang_path,
+            ]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+            let boxed = sandbox::BuildBox::new(&source, scratch.path(), kdir, &tools)?;
+            (boxed.command(program, &args, &env), Some(boxed.visible()))
+        }
+        None => {
+            let mut cmd = Command::new(program);
+            cmd.args(&args).envs(env.iter().map(|(k, v)| (k, v)));
+            (cmd, None)
+        }
+    };
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    Toolchain::for_tree(kdir).apply(&mut cmd);
-    let mut child = cmd.spawn().context("running make (is `make` installed?)")?;
+    let mut child = cmd.spawn().with_context(|| match &scratch {
+        Some(_) => "starting the build box (bwrap)".to_string(),
+        None => "running make (is `make` installed?)".to_string(),
+    })?;
 
     // stdout and stderr interleave through one channel, in arrival order.
     let (tx, rx) = mpsc::channel::<String>();
@@ -321,8 +448,31 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
     drop(tx);
     let mut diagnostics = Diagnostics::default();
     let mut tail: Vec<String> = Vec::new();
-    for line in rx {
+    let mut outside: Vec<String> = Vec::new();
+    let deadline = started + BUILD_DEADLINE;
+    let mut overran = false;
+    loop {
+        let line = match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(line) => line,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if Instant::now() > deadline && !overran {
+                    // The box dies with its first process, and everything
+                    // in it (its own PID namespace) with the box.
+                    let _ = child.kill();
+                    overran = true;
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         diagnostics.line(&line);
+        if let Some(visible) = &visible
+            && let Some(reach) = sandbox::reached_outside(&line, visible, &source)
+            && !outside.contains(&reach)
+        {
+            // make reads a Makefile more than once: say each reach once.
+            outside.push(reach);
+        }
         tail.push(line.clone());
         if tail.len() > 30 {
             tail.remove(0);
@@ -334,38 +484,121 @@ pub fn build(source: &Path, kdir: &Path, on_line: &mut dyn FnMut(&str)) -> Resul
     }
     let status = child.wait().context("waiting for make")?;
     let diagnostics = diagnostics.finish();
-    if !status.success() {
+    if !status.success() || !outside.is_empty() || overran {
         return Err(BuildFailure {
             source: source.clone(),
-            status: status.to_string(),
+            status: if overran {
+                format!("stopped after {} s", BUILD_DEADLINE.as_secs())
+            } else {
+                status.to_string()
+            },
             errors: diagnostics
                 .into_iter()
                 .filter(|d| d.severity == "error")
                 .collect(),
             tail,
+            outside,
         }
         .into());
     }
-    let mut path = find_module(&source)?;
-    if let Some(kernel) = &kernel {
-        path = modules.store(&digest, kernel, &[path])?.remove(0);
-    }
-    Ok(BuiltModule {
-        name: module_name(&path),
-        path,
-        duration: started.elapsed(),
-        warnings: diagnostics
-            .into_iter()
-            .filter(|d| d.severity == "warning")
-            .collect(),
-        cached: false,
-    })
+    let build_dir = scratch.as_ref().map_or(source.as_path(), |s| s.path());
+    let build_dir = build_dir.canonicalize()?;
+    let found = modules::find_modules(&build_dir)?;
+    let kept = match &kernel {
+        Some(kernel) => {
+            let kept = modules.store_at(&digest, kernel, &built_at, &found)?;
+            modules.store(&digest, kernel, &found)?;
+            kept
+        }
+        // Nothing to key a cache entry by: keep this build's modules in
+        // a private directory of their own (the scratch copy goes away).
+        None if scratch.is_some() => keep_uncached(&found)?,
+        None => found,
+    };
+    let mut built = BuiltModule::from_files(kept, started.elapsed(), false)?;
+    built.warnings = diagnostics
+        .into_iter()
+        .filter(|d| d.severity == "warning")
+        .collect();
+    Ok(built)
 }
 
-fn module_name(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+/// make's program, arguments and environment for building `source`.
+fn make_invocation(
+    source: &Path,
+    kdir: &Path,
+    toolchain: &Toolchain,
+) -> (&'static str, Vec<OsString>, Vec<(String, OsString)>) {
+    let mut args: Vec<OsString> = vec![
+        "-C".into(),
+        kdir.into(),
+        format!("M={}", source.display()).into(),
+        format!(
+            "-j{}",
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        )
+        .into(),
+    ];
+    // Line tables for the crash decoder, in the module only: the lab
+    // kernel itself is built without debug information. The box shows the
+    // copy at the source's own path, so that is the build directory.
+    args.extend(debug_flags(source).into_iter().map(OsString::from));
+    args.push("modules".into());
+    args.extend(toolchain.make_args());
+    let mut env: Vec<(String, OsString)> = vec![
+        ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+        // Compiler messages in one language, which the diagnostics read.
+        ("LC_ALL".into(), "C".into()),
+        ("HOME".into(), "/tmp".into()),
+    ];
+    if let Some(lib) = &toolchain.libclang_path {
+        env.push(("LIBCLANG_PATH".into(), lib.into()));
+    }
+    ("make", args, env)
+}
+
+/// The cached build of this source for this kernel, if there is one that
+/// fits: where this host can build, one built from this very directory
+/// (its debug information names the files the crash decoder shows, and
+/// another student's identical copy must not put their path in this
+/// one's report); where it cannot, any build of the same files.
+fn cached(
+    modules: &ModuleCache,
+    digest: &str,
+    built_at: &cache::Built,
+    kernel: Option<&KernelIdentity>,
+    can_build: bool,
+    on_line: &mut dyn FnMut(&str),
+) -> Option<BuiltModule> {
+    let kernel = kernel?;
+    let found = if can_build {
+        modules.lookup_at(digest, kernel, built_at)?
+    } else {
+        modules.lookup(digest, kernel)?
+    };
+    on_line(&format!(
+        "{} is unchanged since it was built for kernel {} {}: using that build",
+        built_at.dir.display(),
+        kernel.release,
+        kernel.version
+    ));
+    BuiltModule::from_files(found, Duration::ZERO, true).ok()
+}
+
+fn keep_uncached(found: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let dir = crate::private_dir::fresh_private_dir(
+        &crate::private_dir::runtime_subdir("modules")?,
+        "build-",
+    )?;
+    found
+        .iter()
+        .map(|module| {
+            let kept = dir.join(module.file_name().context("a module without a name")?);
+            std::fs::copy(module, &kept)
+                .with_context(|| format!("keeping {}", module.display()))?;
+            Ok(kept)
+        })
+        .collect()
 }
 
 fn lock_source(source: &Path) -> Result<nix::fcntl::Flock<std::fs::File>> {
@@ -399,19 +632,6 @@ fn spawn_line_reader(
             }
         }
     })
-}
-
-fn find_module(source: &Path) -> Result<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(source)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("ko"))
-        .collect();
-    found.sort();
-    match found.len() {
-        0 => bail!("make succeeded but produced no .ko in {}", source.display()),
-        _ => Ok(found.remove(0)),
-    }
 }
 
 #[cfg(test)]

@@ -368,12 +368,21 @@ fn perform(
     match &step.kind {
         StepKind::Build { source } => {
             let (built, dir) = build(ctx, source, observer, lines)?;
-            s.register_module(&built.name, ModuleBuild::of(&built, &dir));
+            // Every module kbuild listed is loadable by its name.
+            for (name, image, debug_image) in built.all() {
+                let module = ModuleBuild {
+                    image,
+                    debug_image,
+                    source: Some(dir.clone()),
+                };
+                s.register_module(&name, module);
+            }
             let file = built
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+                .names()
+                .iter()
+                .map(|n| format!("{n}.ko"))
+                .collect::<Vec<_>>()
+                .join(", ");
             out.summary = if built.cached {
                 format!("{file} (source unchanged: the cached build)")
             } else {
@@ -382,14 +391,23 @@ fn perform(
         }
         StepKind::ReloadModule { module, source } => {
             let (built, dir) = build(ctx, source, observer, lines)?;
-            if built.name != *module {
+            let all = built.all();
+            let Some((_, image, debug_image)) = all.into_iter().find(|(n, _, _)| n == module)
+            else {
                 return Err(Failure::plain(format!(
                     "{} builds module '{}', not '{module}'",
                     source.display(),
-                    built.name
+                    built.names().join("', '")
                 )));
-            }
-            let swap = s.swap_module(module, ModuleBuild::of(&built, &dir))?;
+            };
+            let swap = s.swap_module(
+                module,
+                ModuleBuild {
+                    image,
+                    debug_image,
+                    source: Some(dir),
+                },
+            )?;
             out.lines.push(format!(
                 "{module}: swapped under {} device(s) ({}), I/O stopped {}",
                 swap.devices.len(),
@@ -398,7 +416,10 @@ fn perform(
             ));
             out.summary = out.lines.join("");
         }
-        StepKind::Load { module, params } => s.load_module(module, params)?,
+        StepKind::Load { module, params } => {
+            not_built_here(s, module)?;
+            s.load_module(module, params)?
+        }
         StepKind::Unload { module } => s.unload_module(module)?,
         StepKind::Disk {
             name,
@@ -533,6 +554,27 @@ fn build(
             Err(failure)
         }
     }
+}
+
+/// A lab that loads a module no build made: the usual cause is a module
+/// named differently from what the lab expects, so say both names.
+fn not_built_here(s: &Session, module: &str) -> Result<(), Failure> {
+    if s.modules().any(|m| m.name == module && m.image.is_some()) {
+        return Ok(());
+    }
+    let built: Vec<String> = s
+        .modules()
+        .filter(|m| m.image.is_some())
+        .map(|m| format!("'{}'", m.name))
+        .collect();
+    if built.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::plain(format!(
+        "the lab loads module '{module}', but the build made {} (as kbuild's modules.order \
+         lists it): the module must be named '{module}' (obj-m := {module}.o)",
+        built.join(", ")
+    )))
 }
 
 fn render_table(

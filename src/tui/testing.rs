@@ -108,6 +108,7 @@ pub fn fake_builder(out: PathBuf, name: &'static str) -> Builder {
                 duration: Duration::from_millis(2700),
                 warnings: Vec::new(),
                 cached: false,
+                others: Vec::new(),
             })
         },
     )
