@@ -109,7 +109,7 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[i]
 }
 
-fn run(submissions: usize, jobs: usize) {
+fn run(submissions: usize, jobs: usize) -> serde_json::Value {
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
@@ -234,6 +234,43 @@ fn run(submissions: usize, jobs: usize) {
         percentile(&mut rss, 0.5),
         percentile(&mut rss, 1.0)
     );
+    serde_json::json!({
+        "submissions": submissions,
+        "labs": EXERCISES.len(),
+        "pairs": results.len(),
+        "wall_s": wall.as_secs_f64(),
+        "verdicts": summary,
+        "pair_s": {"median": percentile(&mut pair, 0.5) / 1e3, "p90": percentile(&mut pair, 0.9) / 1e3},
+        "outside_steps_s": {"median": percentile(&mut outside, 0.5) / 1e3},
+        "module_builds": {
+            "built": builds.len(),
+            "cached": cached,
+            "median_s": percentile(&mut builds, 0.5) / 1e3,
+            "max_s": percentile(&mut builds, 1.0) / 1e3,
+        },
+        "qemu_peak_rss_mib": {"vms": rss.len(), "median": percentile(&mut rss, 0.5), "max": percentile(&mut rss, 1.0)},
+    })
+}
+
+/// Writes `target/bench/grade.json`, as the vm bench does for its sections.
+fn write_json(by_jobs: serde_json::Map<String, serde_json::Value>) {
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"))
+        .join("bench");
+    let doc = serde_json::json!({
+        "host_cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "measured_unix": std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        "jobs": by_jobs,
+    });
+    let path = dir.join("grade.json");
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text)) {
+        Ok(()) => println!("(figures written to {})", path.display()),
+        Err(e) => println!("(could not write {}: {e})", path.display()),
+    }
 }
 
 fn main() {
@@ -245,15 +282,22 @@ fn main() {
         .split_whitespace()
         .map(|j| j.parse().expect("GRADE_BENCH_JOBS lists numbers"))
         .collect();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "grading bench: load average {} (figures are only worth keeping on a quiet machine)",
-        load.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        load_average()
     );
+    let mut by_jobs = serde_json::Map::new();
     for j in jobs {
-        run(submissions, j);
+        by_jobs.insert(j.to_string(), run(submissions, j));
+        println!("  load average after the run: {}", load_average());
     }
+    write_json(by_jobs);
+}
+
+fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
