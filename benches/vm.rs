@@ -555,6 +555,16 @@ fn fio(s: &mut Session, device: &str, w: &Workload, io_bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 20) as f64 / (ms as f64 / 1e3)
 }
 
+/// The mode's sizing, noted in `sizes` for the JSON file.
+fn sized(mode: Mode, sizes: &mut serde_json::Map<String, Value>) -> Sizing {
+    let size = sizing(mode);
+    sizes.insert(
+        mode.name().into(),
+        json!({"runs": size.runs, "guest_seconds": size.guest_seconds}),
+    );
+    size
+}
+
 const FIO_DEVICE_BYTES: u64 = 256 << 20;
 
 fn probe_vs_fio() {
@@ -565,11 +575,7 @@ fn probe_vs_fio() {
     let mut rates_json = serde_json::Map::new();
     let mut sizes = serde_json::Map::new();
     for mode in modes() {
-        let size = sizing(mode);
-        sizes.insert(
-            mode.name().into(),
-            json!({"runs": size.runs, "guest_seconds": size.guest_seconds}),
-        );
+        let size = sized(mode, &mut sizes);
         let mut s = session(mode, &[&fio_path]);
         let disk = s
             .add_disk("bench", FIO_DEVICE_BYTES, false, false)
@@ -777,11 +783,7 @@ fn targets_compared() {
     let mut rates_json = serde_json::Map::new();
     let mut sizes = serde_json::Map::new();
     for mode in modes() {
-        let size = sizing(mode);
-        sizes.insert(
-            mode.name().into(),
-            json!({"runs": size.runs, "guest_seconds": size.guest_seconds}),
-        );
+        let size = sized(mode, &mut sizes);
         let [rust, c] = targets_in(mode, &mut hashes);
         // Per run: basic_target / dm-linear in the same run; Rust / C as the
         // ratio of those two, so drift between the two halves cancels.

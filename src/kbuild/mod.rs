@@ -347,14 +347,18 @@ pub fn build_with(
         dir: &source,
         boxed: options.boxed,
     };
-    if let Some(found) = cached(
-        &modules,
-        &digest,
-        &built_at,
-        kernel.as_ref(),
-        can_build,
-        on_line,
-    ) {
+    // Looked up again once this source's turn comes (below).
+    let look_up = |on_line: &mut dyn FnMut(&str)| {
+        cached(
+            &modules,
+            &digest,
+            &built_at,
+            kernel.as_ref(),
+            can_build,
+            on_line,
+        )
+    };
+    if let Some(found) = look_up(on_line) {
         return Ok(found);
     }
     if !can_build && let Some(kernel) = &kernel {
@@ -378,14 +382,7 @@ pub fn build_with(
     // each source is built once per kernel. Unboxed, kbuild writes into
     // the source directory, and the turns also keep the builds apart.
     let _turn = lock_source(&source)?;
-    if let Some(found) = cached(
-        &modules,
-        &digest,
-        &built_at,
-        kernel.as_ref(),
-        can_build,
-        on_line,
-    ) {
+    if let Some(found) = look_up(on_line) {
         return Ok(found);
     }
     let started = Instant::now();
