@@ -167,7 +167,7 @@ fn session(mode: Mode, extra: &[&str]) -> Session {
     // Room for the sparse backing files, which fill up as they are written.
     config.memory_mib = 1536;
     set_image_extra(extra);
-    Session::open(
+    let mut session = Session::open(
         |sink| Ok(Box::new(VmExecutor::boot(config, sink)?)),
         discard_events(),
         SessionOptions {
@@ -175,7 +175,12 @@ fn session(mode: Mode, extra: &[&str]) -> Session {
             ledger_dir: None,
         },
     )
-    .expect("session")
+    .expect("session");
+    // The targets alone, as dmsetup would make them: no statistics
+    // regions (their per-bio accounting would be measured too).
+    session.set_statistics(false);
+    session.set_journeys(false);
+    session
 }
 
 fn hash_file(path: &Path) -> String {

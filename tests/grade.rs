@@ -639,6 +639,62 @@ fn ctrl_c_stops_every_vm_and_keeps_the_partial_report() {
 }
 
 #[test]
+fn a_source_that_does_not_build_is_built_once_for_all_its_labs() {
+    if common::vm_config().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let class = dir.path().join("class");
+    submission(&class.join("broken"), "solution", "", None, &|c| {
+        c.replacen("\tfc->offset = offset;\n", "\tfc->offset = offset\n", 1)
+    });
+    // The same lab under a second name: two labs building one source.
+    let again = dir.path().join("again.toml");
+    std::fs::copy(lab(), &again).expect("copy");
+    let report_path = dir.path().join("report.json");
+    let lab = lab().display().to_string();
+    let again = again.display().to_string();
+    let report_arg = report_path.display().to_string();
+    let out = grade(
+        &class,
+        &[
+            "--lab",
+            &lab,
+            "--lab",
+            &again,
+            "--jobs",
+            "1",
+            "--report",
+            &report_arg,
+            "broken",
+        ],
+    );
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    let report = read_json(&report_path);
+    let results = report["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2, "{said}");
+    let mut replayed = 0;
+    for r in results {
+        assert_eq!(r["verdict"], "failed", "{said}");
+        let step = &r["step"];
+        assert_eq!(step["index"], 1, "both fail at the build: {step}");
+        let errors = step["diagnostics"].to_string();
+        assert!(
+            errors.contains("first_target.c"),
+            "the same errors: {errors}"
+        );
+        if r.to_string().contains("not built again") {
+            replayed += 1;
+        }
+    }
+    assert_eq!(
+        replayed, 1,
+        "the second lab reuses the first's failure:\n{said}"
+    );
+}
+
+#[test]
 fn a_malformed_lab_stops_everything_before_any_vm_boots() {
     let dir = tempfile::tempdir().expect("tmp");
     submission(&dir.path().join("s"), "solution", "", None, &same);

@@ -140,6 +140,13 @@ fn the_kubernetes_job_is_indexed_and_its_index_picks_the_shard() {
     let completions = spec["completions"].as_u64().expect("completions") as usize;
     assert!(completions >= 2);
     assert_eq!(spec["parallelism"].as_u64(), Some(completions as u64));
+    // One shard's failure must not end the others: a per-index limit, not
+    // a Job-wide backoffLimit of 0 (which fails the Job at the first pod).
+    assert_eq!(spec["backoffLimitPerIndex"].as_u64(), Some(0));
+    assert!(
+        spec["backoffLimit"].is_null(),
+        "backoffLimit ends every shard"
+    );
     let pod = &spec["template"]["spec"];
     assert_eq!(pod["restartPolicy"].as_str(), Some("Never"));
     let container = &pod["containers"][0];

@@ -76,7 +76,7 @@ fn every_shipped_lab_passes_with_the_local_front_end_inside_the_guest() {
         .collect();
 
     let mut vm = VmExecutor::boot(config, discard_events()).expect("the sandbox VM boots");
-    let modules = ModuleCache::default_location();
+    let modules = ModuleCache::default_location().expect("the module cache");
     let mut pushed = Vec::new();
     for lab in &labs {
         put(

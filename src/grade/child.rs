@@ -115,6 +115,12 @@ impl Runner {
             cmd.arg("--kernel").arg(kernel);
         }
         cmd.env("XDG_RUNTIME_DIR", self.work.join("runtime"))
+            // A source that fails to build fails each of its labs from
+            // one build.
+            .env(
+                crate::kbuild::failures::ENV,
+                self.work.join("build-failures"),
+            )
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -24,6 +24,10 @@ pub fn read(path: &PathBuf) -> Result<GradeReport> {
     Ok(report)
 }
 
+/// More shards than any class has students: a count above it is a
+/// damaged or foreign report.
+const MAX_SHARDS: usize = 65_536;
+
 pub fn merge(reports: Vec<GradeReport>) -> Result<GradeReport> {
     let Some(first) = reports.first() else {
         bail!("nothing to merge");
@@ -38,6 +42,14 @@ pub fn merge(reports: Vec<GradeReport>) -> Result<GradeReport> {
     }
     let submissions = match &first.shard {
         Some(shard) => {
+            // Index and count come from files: checked before they size or
+            // index anything.
+            if shard.count == 0 || shard.count > MAX_SHARDS {
+                bail!(
+                    "shard count {} is not one dmbench grades with (1 to {MAX_SHARDS})",
+                    shard.count
+                );
+            }
             let mut seen = vec![false; shard.count];
             for r in &reports {
                 let Some(s) = &r.shard else {
@@ -50,7 +62,10 @@ pub fn merge(reports: Vec<GradeReport>) -> Result<GradeReport> {
                         s.count
                     );
                 }
-                if std::mem::replace(&mut seen[s.index - 1], true) {
+                let Some(slot) = s.index.checked_sub(1).and_then(|i| seen.get_mut(i)) else {
+                    bail!("shard {}/{} is not a shard of that run", s.index, s.count);
+                };
+                if std::mem::replace(slot, true) {
                     bail!("shard {}/{} is given twice", s.index, s.count);
                 }
             }
@@ -86,7 +101,8 @@ pub fn merge(reports: Vec<GradeReport>) -> Result<GradeReport> {
         }
     };
     let interrupted = reports.iter().any(|r| r.interrupted);
-    let results = reports.into_iter().flat_map(|r| r.results).collect();
+    let results: Vec<_> = reports.into_iter().flat_map(|r| r.results).collect();
+    check_coverage(&submissions, &labs, &results)?;
     Ok(GradeReport::new(
         labs,
         submissions,
@@ -94,6 +110,37 @@ pub fn merge(reports: Vec<GradeReport>) -> Result<GradeReport> {
         results,
         interrupted,
     ))
+}
+
+/// Every submission has exactly one result per lab: a report with pairs
+/// left out (edited, or cut short by hand) must not merge into a smaller
+/// result that passes.
+fn check_coverage(
+    submissions: &[String],
+    labs: &[super::model::LabInfo],
+    results: &[super::model::PairResult],
+) -> Result<()> {
+    let mut pairs: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| (r.submission.as_str(), r.lab.as_str()))
+        .collect();
+    pairs.sort_unstable();
+    let mut expected: Vec<(&str, &str)> = submissions
+        .iter()
+        .flat_map(|s| labs.iter().map(move |l| (s.as_str(), l.name.as_str())))
+        .collect();
+    expected.sort_unstable();
+    if pairs != expected {
+        let missing = expected.iter().find(|p| !pairs.contains(p));
+        let extra = pairs.iter().find(|p| !expected.contains(p));
+        let detail = match (missing, extra) {
+            (Some((s, l)), _) => format!("{s} has no result for lab {l}"),
+            (None, Some((s, l))) => format!("{s} × {l} is not a pair of this run, or is doubled"),
+            (None, None) => "a pair is doubled".to_string(),
+        };
+        bail!("the reports do not hold one result per submission and lab: {detail}");
+    }
+    Ok(())
 }
 
 fn names(labs: &[super::model::LabInfo]) -> String {
@@ -197,5 +244,27 @@ mod tests {
             .all_submissions
             .pop();
         assert!(merge(parts).is_err(), "slices of another run");
+    }
+
+    #[test]
+    fn a_damaged_shard_index_or_count_is_an_error_not_a_panic() {
+        let all: Vec<String> = (0..4).map(|i| format!("s{i}")).collect();
+        for (index, count) in [(0, 2), (3, 2), (1, usize::MAX)] {
+            let mut parts = shards(&all, 2);
+            let shard = parts[0].shard.as_mut().expect("shard");
+            shard.index = index;
+            shard.count = count;
+            let err = merge(parts).expect_err("damaged").to_string();
+            assert!(err.contains("shard"), "{index}/{count}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_report_with_a_pair_left_out_does_not_merge() {
+        let all: Vec<String> = (0..5).map(|i| format!("s{i}")).collect();
+        let mut parts = shards(&all, 2);
+        parts[1].results.pop();
+        let err = merge(parts).expect_err("pair missing").to_string();
+        assert!(err.contains("no result for lab a"), "{err}");
     }
 }

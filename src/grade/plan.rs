@@ -10,7 +10,7 @@ use std::str::FromStr;
 use anyhow::{Result, bail};
 
 use super::model::LabInfo;
-use crate::lab::model::{self, Lab};
+use crate::lab::model::{self, Lab, StepKind};
 use crate::lab::roots::SourceRoots;
 
 /// `--shard I/N`: the I-th of N slices, 1-based.
@@ -178,10 +178,45 @@ pub fn precheck(submission: &str, lab: &PlannedLab) -> Option<String> {
         ));
     }
     let roots = SourceRoots::new(Some(&lab.path), Some(dir));
-    roots
-        .check(&lab.info.path, &lab.lab)
-        .err()
-        .map(|errors| errors.to_string())
+    if let Err(errors) = roots.check(&lab.info.path, &lab.lab) {
+        return Some(errors.to_string());
+    }
+    outside_sources(submission, &roots, lab)
+}
+
+/// A module source that resolves outside the submission, through a
+/// symlink (`kmod/c -> ../alice/kmod/c`) or `..`: grading it would grade
+/// another directory's files under this student's name.
+fn outside_sources(submission: &str, roots: &SourceRoots, lab: &PlannedLab) -> Option<String> {
+    let home = match Path::new(submission).canonicalize() {
+        Ok(home) => home,
+        Err(e) => return Some(format!("{submission} cannot be resolved: {e}")),
+    };
+    lab.lab.steps.iter().find_map(|step| {
+        let (StepKind::Build { source } | StepKind::ReloadModule { source, .. }) = &step.kind
+        else {
+            return None;
+        };
+        // A lab may name an absolute source on purpose (a shared helper
+        // module the teacher provides); only the submission's own are checked.
+        if source.is_absolute() {
+            return None;
+        }
+        let resolved = roots.resolve(source).ok()?;
+        match resolved.canonicalize() {
+            Ok(real) if real.starts_with(&home) => None,
+            Ok(real) => Some(format!(
+                "{submission}: module source {} resolves to {}, outside the submission \
+                 (a symlink or '..'): only the submission's own files are graded",
+                source.display(),
+                real.display()
+            )),
+            Err(e) => Some(format!(
+                "{submission}: module source {} cannot be resolved: {e}",
+                source.display()
+            )),
+        }
+    })
 }
 
 /// How many pairs run at once when `--jobs` is not given: one per core
@@ -204,6 +239,30 @@ pub fn default_jobs(per_vm_mib: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kmod_symlinked_to_another_submission_is_refused() {
+        let class = tempfile::tempdir().expect("tmp");
+        let alice = class.path().join("alice");
+        let mallory = class.path().join("mallory");
+        std::fs::create_dir_all(alice.join("kmod/c")).expect("mkdir");
+        std::fs::create_dir_all(mallory.join("kmod")).expect("mkdir");
+        std::os::unix::fs::symlink(alice.join("kmod/c"), mallory.join("kmod/c")).expect("ln");
+        let lab_path = class.path().join("lab.toml");
+        std::fs::write(
+            &lab_path,
+            "title = \"t\"\n[[steps]]\nrun = \"build\"\nsource = \"kmod/c\"\n",
+        )
+        .expect("lab");
+        let labs = load_labs(&[lab_path]).expect("lab loads");
+        let name = |p: &Path| p.display().to_string();
+        assert_eq!(precheck(&name(&alice), &labs[0]), None);
+        let why = precheck(&name(&mallory), &labs[0]).expect("refused");
+        assert!(
+            why.contains("outside the submission") && why.contains("alice"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn shards_parse_and_refuse_nonsense() {

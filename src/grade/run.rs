@@ -41,7 +41,7 @@ enum Event {
 
 pub fn grade(options: Options) -> Result<GradeReport> {
     let labs = plan::load_labs(&options.labs)?;
-    crate::kbuild::sandbox::bwrap().context("not grading")?;
+    crate::kbuild::sandbox::working_bwrap().context("not grading")?;
     check_kernel(&options)?;
     let all = plan::ordered(&options.submissions);
     let mine = plan::slice(&all, options.shard);
@@ -148,6 +148,7 @@ impl WorkDir {
         let runtime = crate::private_dir::runtime_dir()?;
         let work = WorkDir(crate::private_dir::fresh_private_dir(&runtime, "grade-")?);
         crate::private_dir::ensure_private_dir(&work.0.join("runtime"))?;
+        crate::private_dir::ensure_private_dir(&work.0.join("build-failures"))?;
         Ok(work)
     }
 }

@@ -146,9 +146,11 @@ impl ModuleCache {
         ModuleCache { root }
     }
 
-    /// The cache under dmbench's cache directory.
-    pub fn default_location() -> Self {
-        ModuleCache::new(crate::vm::cache_dir().join("modules"))
+    /// The cache under dmbench's cache directory, made private or checked
+    /// to be (a module another local user could plant there would be
+    /// loaded as a student's build, and graded as theirs).
+    pub fn default_location() -> Result<Self> {
+        Ok(ModuleCache::new(crate::vm::cache_subdir("modules")?))
     }
 
     fn entry(&self, source: &str, kernel: &KernelIdentity) -> PathBuf {
@@ -171,6 +173,15 @@ impl ModuleCache {
         let at = hex(&hash.finalize()[..6]);
         self.root
             .join(format!("{source}-{}-at-{at}", kernel.digest()))
+    }
+
+    /// The name of the entry `lookup_at` reads: one source, kernel and
+    /// build place (what a build's failure is remembered under, too).
+    pub fn key_at(&self, source: &str, kernel: &KernelIdentity, built_at: &Built) -> String {
+        self.entry_at(source, kernel, built_at)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     /// The modules built from `source` for `kernel`, if any were kept.
@@ -231,18 +242,21 @@ impl ModuleCache {
             .unwrap_or_default();
         std::fs::create_dir_all(&self.root)
             .with_context(|| format!("creating {}", self.root.display()))?;
-        let staging = self
-            .root
-            .join(format!(".staging-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
-        std::fs::create_dir(&staging).with_context(|| format!("creating {}", staging.display()))?;
-        for module in modules {
+        // A fresh, unpredictable name (mkdtemp): nothing another process
+        // made first.
+        let staging = nix::unistd::mkdtemp(&self.root.join(format!(".staging-{name}-XXXXXX")))
+            .with_context(|| format!("creating a staging directory in {}", self.root.display()))?;
+        let filled = modules.iter().try_for_each(|module| -> Result<()> {
             let name = module.file_name().context("a module path without a name")?;
             let kept = staging.join(name);
             let debug = staging.join(format!("{}.debug", name.to_string_lossy()));
             std::fs::copy(module, &debug)
                 .with_context(|| format!("keeping {}", module.display()))?;
-            strip_debug(&debug, &kept)?;
+            strip_debug(&debug, &kept)
+        });
+        if let Err(e) = filled {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
         }
         let _ = std::fs::remove_dir_all(dir);
         if std::fs::rename(&staging, dir).is_err() {

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub file: String,
     pub line: u32,
@@ -109,7 +109,7 @@ fn split_location(text: &str) -> Option<(String, u32, u32)> {
 
 /// A build that did not produce a module: the compiler's errors as
 /// `file:line`, or the last lines of output when there are none.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BuildFailure {
     pub source: PathBuf,
     /// make's exit status.

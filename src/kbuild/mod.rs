@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod cache;
 mod diagnostics;
+pub mod failures;
 pub mod modules;
 pub mod sandbox;
 pub mod scratch;
@@ -340,8 +341,12 @@ pub fn build_with(
             .then(KernelIdentity::running)
             .flatten()
     });
+    // One spelling of the kernel tree for the box's mount and make's -C:
+    // a relative or symlinked path would mean another place inside the box.
+    let resolved_kdir = kdir.canonicalize().unwrap_or_else(|_| kdir.to_path_buf());
+    let kdir = resolved_kdir.as_path();
     let digest = cache::source_digest(&source)?;
-    let modules = ModuleCache::default_location();
+    let modules = ModuleCache::default_location()?;
     let can_build = kdir.join("Makefile").is_file();
     let built_at = cache::Built {
         dir: &source,
@@ -360,6 +365,20 @@ pub fn build_with(
     };
     if let Some(found) = look_up(on_line) {
         return Ok(found);
+    }
+    let memo = failures::FailureMemo::from_env();
+    let memo_key = kernel
+        .as_ref()
+        .map(|k| modules.key_at(&digest, k, &built_at));
+    let recall = |on_line: &mut dyn FnMut(&str)| {
+        let failure = memo.as_ref()?.recall(memo_key.as_deref()?)?;
+        on_line(
+            "note: this source failed to build earlier in this grading run: the same failure, not built again",
+        );
+        Some(failure)
+    };
+    if let Some(failure) = recall(on_line) {
+        return Err(failure.into());
     }
     if !can_build && let Some(kernel) = &kernel {
         bail!(
@@ -384,6 +403,9 @@ pub fn build_with(
     let _turn = lock_source(&source)?;
     if let Some(found) = look_up(on_line) {
         return Ok(found);
+    }
+    if let Some(failure) = recall(on_line) {
+        return Err(failure.into());
     }
     let started = Instant::now();
     let mut digest = digest;
@@ -482,7 +504,7 @@ pub fn build_with(
     let status = child.wait().context("waiting for make")?;
     let diagnostics = diagnostics.finish();
     if !status.success() || !outside.is_empty() || overran {
-        return Err(BuildFailure {
+        let failure = BuildFailure {
             source: source.clone(),
             status: if overran {
                 format!("stopped after {} s", BUILD_DEADLINE.as_secs())
@@ -495,8 +517,11 @@ pub fn build_with(
                 .collect(),
             tail,
             outside,
+        };
+        if let (Some(memo), Some(key)) = (&memo, &memo_key) {
+            memo.remember(key, &failure);
         }
-        .into());
+        return Err(failure.into());
     }
     let build_dir = scratch.as_ref().map_or(source.as_path(), |s| s.path());
     let build_dir = build_dir.canonicalize()?;

@@ -67,6 +67,36 @@ pub fn bwrap() -> Result<PathBuf> {
     }
 }
 
+/// `bwrap` found and able to make a box here: where user namespaces are
+/// blocked (an AppArmor policy, a container without them) it is installed
+/// but every build would fail, and each student would be failed for it.
+pub fn working_bwrap() -> Result<PathBuf> {
+    let bwrap = bwrap()?;
+    let tried = std::process::Command::new(&bwrap)
+        .args([
+            "--unshare-all",
+            "--die-with-parent",
+            "--ro-bind",
+            "/",
+            "/",
+            "true",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output();
+    match tried {
+        Ok(out) if out.status.success() => Ok(bwrap),
+        Ok(out) => bail!(
+            "bubblewrap cannot make a box on this machine ({}: {}): module builds need \
+             one (user namespaces must be allowed for this user)",
+            bwrap.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(e) => bail!("bubblewrap ({}) does not run: {e}", bwrap.display()),
+    }
+}
+
 /// One build's box: what it shows, where the source copy goes.
 #[derive(Debug, Clone)]
 pub struct BuildBox {

@@ -141,6 +141,9 @@ impl Session {
     /// as the device's notice (and said in the action log); regions made
     /// before it are deleted again so a device is counted whole or not.
     pub(super) fn start_stats(&mut self, name: &str) {
+        if !self.statistics {
+            return;
+        }
         let Some(table) = self.devices.get(name).map(|d| d.table.clone()) else {
             return;
         };
