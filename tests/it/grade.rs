@@ -9,7 +9,7 @@
 //! directory is ever changed. The VM tests run in CI
 //! (DMBENCH_REQUIRE_VM=1 makes a missing lab kernel a failure).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

@@ -2,7 +2,7 @@
 //! labs and tables are refused with a precise message and leave nothing
 //! behind. These run in CI.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

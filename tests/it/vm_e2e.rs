@@ -2,7 +2,7 @@
 //! devices. These run in CI (they fail there, rather than skip, when no lab
 //! kernel is available).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! kernel-log line in the Events pane, quit, and check that teardown left
 //! nothing. Runs in CI.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

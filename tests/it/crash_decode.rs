@@ -3,7 +3,7 @@
 //! function and the source line; a target that WARNs is decoded too, and
 //! the lab goes on. Runs in CI.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! the kernel the TSC rate instead; these tests prove the first probe of a
 //! fresh guest already times with a nanosecond clock, in both clock modes.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -5,7 +5,7 @@
 //! wherever the Makefile puts them. Needs the lab kernel tree (CI has it:
 //! DMBENCH_REQUIRE_VM=1 makes a missing one a failure).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! concatenated and striped tables, the map updates while a probe runs,
 //! and the seed's single write has a journey.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

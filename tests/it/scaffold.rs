@@ -3,7 +3,7 @@
 //! sandbox VM exactly as generated, in Rust and in C. The VM tests run in CI
 //! (DMBENCH_REQUIRE_VM=1 makes a missing lab kernel a failure, not a skip).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

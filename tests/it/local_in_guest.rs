@@ -6,7 +6,7 @@
 //! build steps find the modules this host built for that very kernel in
 //! the module cache, as any host without a kernel tree would. Runs in CI.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

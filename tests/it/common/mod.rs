@@ -1,7 +1,5 @@
 //! Shared by the end-to-end tests: boot the sandbox VM or explain why not.
 
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 

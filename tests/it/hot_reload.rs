@@ -4,7 +4,7 @@
 //! not compile, or does not load, leaves the device working with the old
 //! module and the reason in the report. Runs in CI.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,7 @@
 //! The VM tests run in CI (DMBENCH_REQUIRE_VM=1 makes a missing lab kernel
 //! a failure, not a skip).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! thread the interactive workbench drives with `n`), in the sandbox VM,
 //! reach the same outcome for every step. These run in CI.
 
-mod common;
+use crate::common;
 
 use common::Verdict;
 

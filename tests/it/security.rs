@@ -6,7 +6,7 @@
 //! say so and pass, except under CI or DMBENCH_REQUIRE_VM=1, where they
 //! fail: a skipped test would hide that the checks are not being run.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
