@@ -211,6 +211,25 @@ fn every_exercise_is_tested_and_has_its_parts() {
             for lang in ["rust", "c"] {
                 let kmod = dir.join(tree).join("kmod").join(lang);
                 assert!(kmod.join("Makefile").is_file(), "{}", kmod.display());
+                // A student copies the tree whole: nothing in it but sources.
+                let wanted: &[&str] = if lang == "c" {
+                    &["c", "h"]
+                } else {
+                    &["rs", "c", "h"]
+                };
+                for entry in std::fs::read_dir(&kmod).expect("tree").flatten() {
+                    let path = entry.path();
+                    let is_source = path
+                        .extension()
+                        .and_then(|x| x.to_str())
+                        .is_some_and(|x| wanted.contains(&x))
+                        && !path.to_string_lossy().contains('*');
+                    assert!(
+                        is_source || path.file_name().is_some_and(|n| n == "Makefile"),
+                        "not a source of a {lang} tree: {}",
+                        path.display()
+                    );
+                }
             }
         }
         let readme = std::fs::read_to_string(dir.join("README.md")).expect("README");
