@@ -6,14 +6,11 @@
 //! DMBENCH_REQUIRE_VM=1 makes a missing one a failure).
 
 use crate::common;
+use crate::common::repo;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn kdir() -> Option<PathBuf> {
     match dmbench::kernel::find_cached() {

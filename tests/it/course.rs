@@ -6,13 +6,10 @@
 //! a failure, not a skip).
 
 use crate::common;
+use crate::common::repo;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn course() -> PathBuf {
     repo().join("assets/course")

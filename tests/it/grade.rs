@@ -10,6 +10,7 @@
 //! (DMBENCH_REQUIRE_VM=1 makes a missing lab kernel a failure).
 
 use crate::common;
+use crate::common::repo;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -17,10 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn lab() -> PathBuf {
     repo().join("assets/course/01-first-target/lab-c.toml")

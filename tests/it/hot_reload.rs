@@ -5,12 +5,9 @@
 //! module and the reason in the report. Runs in CI.
 
 use crate::common;
+use crate::common::repo;
 
 use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A copy of kmod/c with `edit` applied to its source.
 fn broken_copy(dir: &Path, edit: impl Fn(&str) -> String) -> PathBuf {

@@ -7,7 +7,7 @@ use crate::common;
 
 use common::Verdict;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dmbench::lab::engine::{LabContext, Outcome, StepRecord};
@@ -17,10 +17,6 @@ use dmbench::session::{Session, SessionOptions};
 use dmbench::tui::action::{Command as UiCommand, Job, Update};
 use dmbench::tui::worker::{self, WorkerConfig};
 use dmbench::vm::VmExecutor;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn headless(lab: &Path) -> Vec<Verdict> {
     common::Headless::run(lab, &[]).verdicts()
@@ -121,14 +117,7 @@ fn every_shipped_lab_reaches_the_same_verdicts_headless_and_in_the_tui() {
     if common::vm_config().is_none() {
         return;
     }
-    let mut labs: Vec<PathBuf> = std::fs::read_dir(repo().join("assets/labs"))
-        .expect("labs dir")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    labs.sort();
-    assert!(labs.len() >= 8, "the shipped labs: {labs:?}");
+    let labs = common::shipped_labs();
     for lab in labs {
         let headless = headless(&lab);
         let tui = through_the_tui_worker(&lab);

@@ -3,17 +3,14 @@
 //! behind. These run in CI.
 
 use crate::common;
+use crate::common::repo;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dmbench::exec::discard_events;
 use dmbench::exec::protocol::{Response, TableLine};
 use dmbench::session::{Session, SessionOptions};
 use dmbench::vm::VmExecutor;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn run_lab(lab: &Path) -> (bool, String, serde_json::Value) {
     let run = common::Headless::run(lab, &[]);
@@ -25,14 +22,7 @@ fn every_shipped_lab_passes_in_the_vm() {
     if common::vm_config().is_none() {
         return;
     }
-    let mut labs: Vec<PathBuf> = std::fs::read_dir(repo().join("assets/labs"))
-        .expect("labs dir")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    labs.sort();
-    assert!(labs.len() >= 8, "the shipped labs: {labs:?}");
+    let labs = common::shipped_labs();
     for lab in labs {
         let (ok, text, report) = run_lab(&lab);
         assert!(ok, "{} failed:\n{text}", lab.display());

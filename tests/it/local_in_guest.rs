@@ -7,8 +7,9 @@
 //! the module cache, as any host without a kernel tree would. Runs in CI.
 
 use crate::common;
+use crate::common::repo;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dmbench::exec::protocol::{Request, Response};
 use dmbench::exec::{Executor, discard_events};
@@ -18,10 +19,6 @@ use dmbench::vm::VmExecutor;
 
 /// Where the project lands in the guest.
 const GUEST_ROOT: &str = "/w";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn put(vm: &mut VmExecutor, path: String, data: Vec<u8>) {
     vm.call(Request::PutFile {
@@ -59,14 +56,7 @@ fn every_shipped_lab_passes_with_the_local_front_end_inside_the_guest() {
         .expect("a cached lab kernel")
         .tree();
     let kernel = KernelIdentity::of_tree(&kdir).expect("the lab kernel names itself");
-    let mut labs: Vec<PathBuf> = std::fs::read_dir(repo().join("assets/labs"))
-        .expect("labs")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    labs.sort();
-    assert!(labs.len() >= 8, "{labs:?}");
+    let labs = common::shipped_labs();
 
     // From here, in the VM: the verdicts to match, and (a side effect of
     // the build steps) the module cache filled for the lab kernel.

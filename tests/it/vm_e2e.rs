@@ -8,23 +8,8 @@ use std::time::Duration;
 
 use dmbench::exec::protocol::{ErrorKind, Pattern, ProbeOp, Request, Response, TableLine};
 use dmbench::exec::{Executor, discard_events};
-use dmbench::session::{ProbeRequest, ProbeTarget, Session, SessionOptions};
+use dmbench::session::{ProbeRequest, ProbeTarget};
 use dmbench::vm::VmExecutor;
-
-fn start_session(events: dmbench::exec::EventSink) -> Option<Session> {
-    let config = common::vm_config()?;
-    Some(
-        Session::open(
-            |sink| Ok(Box::new(VmExecutor::boot(config, sink)?)),
-            events,
-            SessionOptions {
-                work_dir: "/run/dmbench".into(),
-                ledger_dir: None,
-            },
-        )
-        .expect("session over the VM"),
-    )
-}
 
 fn probe(device: &str, op: ProbeOp, pattern: Pattern, offset_blocks: u64) -> ProbeRequest {
     ProbeRequest {
@@ -43,7 +28,7 @@ fn probe(device: &str, op: ProbeOp, pattern: Pattern, offset_blocks: u64) -> Pro
 #[test]
 fn linear_device_write_read_table_and_teardown_leave_nothing() {
     let (events, seen) = common::recorder();
-    let Some(mut s) = start_session(events) else {
+    let Some(mut s) = common::start_session(events) else {
         return;
     };
     assert!(s.kernel_release().starts_with('7') || s.kernel_release().starts_with('6'));
@@ -150,7 +135,7 @@ fn the_kernel_reason_for_a_refused_table_is_the_error() {
 
 #[test]
 fn a_device_too_small_for_the_table_is_refused_by_the_kernel_with_its_words() {
-    let Some(mut s) = start_session(discard_events()) else {
+    let Some(mut s) = common::start_session(discard_events()) else {
         return;
     };
     let disk = s.add_disk("small", 16 * 512, false, false).expect("disk");

@@ -11,26 +11,11 @@ use std::time::Instant;
 use dmbench::cleanup::proof::Ownership;
 use dmbench::exec::dmstats::{self, ListedRegion};
 use dmbench::exec::protocol::{ProbeOp, Request, Response, TableLine};
-use dmbench::exec::{Event, EventSink, Executor, discard_events};
+use dmbench::exec::{Event, Executor, discard_events};
 use dmbench::session::ledger::{Ledger, Resource};
 use dmbench::session::teardown::unwind_guarded;
-use dmbench::session::{Disk, ProbeRequest, ProbeTarget, Session, SessionOptions};
+use dmbench::session::{Disk, ProbeRequest, ProbeTarget, Session};
 use dmbench::vm::VmExecutor;
-
-fn start_session(events: EventSink) -> Option<Session> {
-    let config = common::vm_config()?;
-    Some(
-        Session::open(
-            |sink| Ok(Box::new(VmExecutor::boot(config, sink)?)),
-            events,
-            SessionOptions {
-                work_dir: "/run/dmbench".into(),
-                ledger_dir: None,
-            },
-        )
-        .expect("session over the VM"),
-    )
-}
 
 fn line(start: u64, length: u64, target: &str, params: String) -> TableLine {
     TableLine {
@@ -69,7 +54,7 @@ fn dev(disk: &Disk) -> String {
 
 #[test]
 fn regions_follow_the_table_and_leave_nothing_behind() {
-    let Some(mut s) = start_session(discard_events()) else {
+    let Some(mut s) = common::start_session(discard_events()) else {
         return;
     };
     let a = s.add_disk("a", 1024 * 512, false, false).expect("disk");
@@ -179,7 +164,7 @@ fn cleanup_deletes_a_dead_sessions_regions_only_on_its_own_devices() {
 
 #[test]
 fn per_segment_figures_of_concatenated_and_striped_tables() {
-    let Some(mut s) = start_session(discard_events()) else {
+    let Some(mut s) = common::start_session(discard_events()) else {
         return;
     };
     let a = s.add_disk("a", 2048 * 512, false, false).expect("disk");
@@ -244,7 +229,7 @@ fn per_segment_figures_of_concatenated_and_striped_tables() {
 #[test]
 fn the_map_is_sampled_while_a_slow_probe_runs() {
     let (events, seen) = common::recorder();
-    let Some(mut s) = start_session(events) else {
+    let Some(mut s) = common::start_session(events) else {
         return;
     };
     let a = s.add_disk("a", 2048 * 512, false, false).expect("disk");
@@ -288,7 +273,7 @@ fn the_map_is_sampled_while_a_slow_probe_runs() {
 
 #[test]
 fn the_seed_write_has_a_journey_and_tracing_costs_little() {
-    let Some(mut s) = start_session(discard_events()) else {
+    let Some(mut s) = common::start_session(discard_events()) else {
         return;
     };
     let a = s.add_disk("a", 20000 * 512, false, false).expect("disk");

@@ -159,3 +159,38 @@ pub fn edited_c_project(dir: &std::path::Path, edit: impl Fn(&str) -> String) ->
     }
     dir.to_path_buf()
 }
+
+/// The project's root (where Cargo.toml is).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every lab in `assets/labs`, sorted.
+pub fn shipped_labs() -> Vec<PathBuf> {
+    let mut labs: Vec<PathBuf> = std::fs::read_dir(repo().join("assets/labs"))
+        .expect("labs dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    labs.sort();
+    assert!(labs.len() >= 8, "the shipped labs: {labs:?}");
+    labs
+}
+
+/// A session over a freshly booted sandbox VM, or None (with the reason
+/// printed) without a lab kernel.
+pub fn start_session(events: EventSink) -> Option<dmbench::session::Session> {
+    let config = vm_config()?;
+    Some(
+        dmbench::session::Session::open(
+            |sink| Ok(Box::new(dmbench::vm::VmExecutor::boot(config, sink)?)),
+            events,
+            dmbench::session::SessionOptions {
+                work_dir: "/run/dmbench".into(),
+                ledger_dir: None,
+            },
+        )
+        .expect("session over the VM"),
+    )
+}
