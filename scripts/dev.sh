@@ -170,6 +170,10 @@ case "${1:-}" in
     wait_kernel_build
     shift
     if [ "${1:-}" = grade ]; then
+      if [ "$#" -gt 1 ]; then
+        echo "scripts/dev.sh bench grade takes no more arguments (set GRADE_BENCH_SUBMISSIONS, GRADE_BENCH_JOBS)" >&2
+        exit 2
+      fi
       # A class graded at --jobs 1 and 2 (GRADE_BENCH_SUBMISSIONS, GRADE_BENCH_JOBS).
       cargo bench --locked --features testing --bench grade
     else

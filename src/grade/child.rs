@@ -121,6 +121,7 @@ impl Runner {
                 crate::kbuild::failures::ENV,
                 self.work.join("build-failures"),
             )
+            .env(crate::kbuild::CONFINE_ENV, submission)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -56,6 +56,19 @@ impl FailureMemo {
     }
 }
 
+/// Whether a failure is the source's own, and so the same on every try:
+/// a make that exited with an error (compiler errors, a Makefile mistake),
+/// a reach outside the box, or a build past its deadline. Not a make killed by a signal (the OOM
+/// killer), nor a box bubblewrap could not set up (a namespace limit hit
+/// while many builds run): those are retried by the next lab.
+pub fn is_the_sources_own(failure: &BuildFailure, overran: bool, exited: bool) -> bool {
+    if overran || !failure.outside.is_empty() {
+        return true;
+    }
+    let box_failed = failure.tail.iter().any(|l| l.starts_with("bwrap:"));
+    exited && !box_failed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +95,47 @@ mod tests {
         let recalled = memo.recall("k1").expect("remembered");
         assert_eq!(recalled.to_string(), failure.to_string());
         assert!(memo.recall("k2").is_none(), "another source's key");
+    }
+
+    #[test]
+    fn only_the_sources_own_failures_are_kept() {
+        let failure = |errors: usize, tail: &str| BuildFailure {
+            source: PathBuf::from("/s"),
+            status: "exit status: 2".into(),
+            errors: (0..errors)
+                .map(|_| super::super::diagnostics::Diagnostic {
+                    file: "x.c".into(),
+                    line: 1,
+                    column: 1,
+                    severity: "error".into(),
+                    message: "m".into(),
+                })
+                .collect(),
+            tail: vec![tail.to_string()],
+            outside: Vec::new(),
+        };
+        assert!(is_the_sources_own(
+            &failure(1, "make: *** Error 2"),
+            false,
+            true
+        ));
+        assert!(
+            !is_the_sources_own(&failure(1, "x"), false, false),
+            "killed"
+        );
+        assert!(!is_the_sources_own(
+            &failure(1, "bwrap: Creating new namespace failed"),
+            false,
+            true
+        ));
+        assert!(is_the_sources_own(
+            &failure(0, "Makefile:3: *** missing separator"),
+            false,
+            true
+        ));
+        assert!(
+            is_the_sources_own(&failure(0, "x"), true, false),
+            "past its deadline"
+        );
     }
 }

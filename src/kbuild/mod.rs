@@ -334,6 +334,7 @@ pub fn build_with(
     let source = source
         .canonicalize()
         .with_context(|| format!("kmod source {}", source.display()))?;
+    confined(&source)?;
     // Without its tree, the kernel this program runs on is still known,
     // and the host may have built for it.
     let kernel = KernelIdentity::of_tree(kdir).or_else(|| {
@@ -518,7 +519,9 @@ pub fn build_with(
             tail,
             outside,
         };
-        if let (Some(memo), Some(key)) = (&memo, &memo_key) {
+        if let (Some(memo), Some(key)) = (&memo, &memo_key)
+            && failures::is_the_sources_own(&failure, overran, status.code().is_some())
+        {
             memo.remember(key, &failure);
         }
         return Err(failure.into());
@@ -623,6 +626,36 @@ fn keep_uncached(found: &[PathBuf]) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
+/// Set by the grader for each run: the submission's own directory. A
+/// source is built only from inside it, checked here on the resolved path
+/// (the grader checked too, before the run; a student who can still write
+/// to their directory could have swapped in a symlink since).
+pub const CONFINE_ENV: &str = "DMBENCH_SOURCES_WITHIN";
+
+fn confined(source: &Path) -> Result<()> {
+    match std::env::var_os(CONFINE_ENV) {
+        Some(root) => confined_to(source, Path::new(&root)),
+        None => Ok(()),
+    }
+}
+
+/// `source` (canonical) lies inside `root`, once that is resolved too.
+fn confined_to(source: &Path, root: &Path) -> Result<()> {
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("the submission {}", root.display()))?;
+    if source.starts_with(&root) {
+        Ok(())
+    } else {
+        bail!(
+            "module source {} lies outside the submission {} (a symlink or '..'): only \
+             the submission's own files are graded",
+            source.display(),
+            root.display()
+        )
+    }
+}
+
 fn lock_source(source: &Path) -> Result<nix::fcntl::Flock<std::fs::File>> {
     let path = lock_path(source)?;
     let file = crate::private_dir::open_private_file(&path, false)?;
@@ -659,6 +692,22 @@ fn spawn_line_reader(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_graded_source_must_resolve_inside_its_submission() {
+        let class = tempfile::tempdir().expect("tmp");
+        let alice = class.path().join("alice/kmod/c");
+        std::fs::create_dir_all(&alice).expect("mkdir");
+        std::fs::create_dir_all(class.path().join("mallory/kmod")).expect("mkdir");
+        let link = class.path().join("mallory/kmod/c");
+        std::os::unix::fs::symlink(&alice, &link).expect("ln");
+        let real = link.canonicalize().expect("resolves");
+        assert!(confined_to(&real, &class.path().join("alice")).is_ok());
+        let err = confined_to(&real, &class.path().join("mallory"))
+            .expect_err("alice's tree under mallory's name")
+            .to_string();
+        assert!(err.contains("outside the submission"), "{err}");
+    }
 
     #[test]
     fn the_build_lock_lives_in_the_runtime_dir_and_never_follows_a_symlink() {

@@ -68,19 +68,19 @@ pub fn bwrap() -> Result<PathBuf> {
 }
 
 /// `bwrap` found and able to make a box here: where user namespaces are
-/// blocked (an AppArmor policy, a container without them) it is installed
+/// blocked (an AppArmor policy, a container without them) or a fresh /proc
+/// cannot be mounted (a container's default procMount), it is installed
 /// but every build would fail, and each student would be failed for it.
+/// The probe is the build box itself (same mounts, limits and
+/// capabilities) running `true`, so it cannot drift from what builds use.
 pub fn working_bwrap() -> Result<PathBuf> {
     let bwrap = bwrap()?;
-    let tried = std::process::Command::new(&bwrap)
-        .args([
-            "--unshare-all",
-            "--die-with-parent",
-            "--ro-bind",
-            "/",
-            "/",
-            "true",
-        ])
+    let scratch = super::scratch::Scratch::new()?;
+    let dir = scratch.path();
+    let probe = BuildBox::new(dir, dir, dir, &[])?;
+    let env = [("PATH".to_string(), "/usr/bin:/bin".into())];
+    let tried = probe
+        .command("true", &[], &env)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -88,8 +88,8 @@ pub fn working_bwrap() -> Result<PathBuf> {
     match tried {
         Ok(out) if out.status.success() => Ok(bwrap),
         Ok(out) => bail!(
-            "bubblewrap cannot make a box on this machine ({}: {}): module builds need \
-             one (user namespaces must be allowed for this user)",
+            "bubblewrap cannot make a build box on this machine ({}: {}): module builds \
+             need one (user namespaces and a fresh /proc must be allowed for this user)",
             bwrap.display(),
             String::from_utf8_lossy(&out.stderr).trim()
         ),
