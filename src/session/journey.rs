@@ -165,30 +165,8 @@ fn remaps(
         }
         used[j] = true;
         mark_clone_queue(records, j, used);
-        let to = dev(r);
-        let mut hop = Hop {
-            target: segment_target(devices, from, old).unwrap_or_else(|| "?".into()),
-            device: to.to_string(),
-            sector: r.sector,
-            sectors: r.sectors,
-            disk_ns: None,
-            then: Vec::new(),
-            own_bio: false,
-        };
-        if devices.table(to).is_some() {
-            hop.then = remaps(
-                records,
-                j,
-                to,
-                r.sector,
-                r.sector + r.sectors,
-                devices,
-                used,
-            );
-        } else {
-            hop.disk_ns = disk_time(records, j, to, r.sector, used);
-        }
-        hops.push(hop);
+        let target = segment_target(devices, from, old).unwrap_or_else(|| "?".into());
+        hops.push(follow(records, j, target, false, devices, used));
     }
     hops
 }
@@ -217,32 +195,48 @@ fn own_bios(
         }
         used[j] = true;
         sectors += r.sectors;
-        let to = dev(r);
-        let mut hop = Hop {
-            target: target.unwrap_or("?").to_string(),
-            device: to.to_string(),
-            sector: r.sector,
-            sectors: r.sectors,
-            disk_ns: None,
-            then: Vec::new(),
-            own_bio: true,
-        };
-        if devices.table(to).is_some() {
-            hop.then = remaps(
-                records,
-                j,
-                to,
-                r.sector,
-                r.sector + r.sectors,
-                devices,
-                used,
-            );
-        } else {
-            hop.disk_ns = disk_time(records, j, to, r.sector, used);
-        }
-        hops.push(hop);
+        let target = target.unwrap_or("?").to_string();
+        hops.push(follow(records, j, target, true, devices, used));
     }
     hops
+}
+
+/// The hop of the bio queued at record `j`, `target` having sent it there,
+/// followed on: through the table of a DM device, to its completion on a
+/// disk.
+fn follow(
+    records: &[TraceRecord],
+    j: usize,
+    target: String,
+    own_bio: bool,
+    devices: &dyn Devices,
+    used: &mut [bool],
+) -> Hop {
+    let r = &records[j];
+    let to = dev(r);
+    let mut hop = Hop {
+        target,
+        device: to.to_string(),
+        sector: r.sector,
+        sectors: r.sectors,
+        disk_ns: None,
+        then: Vec::new(),
+        own_bio,
+    };
+    if devices.table(to).is_some() {
+        hop.then = remaps(
+            records,
+            j,
+            to,
+            r.sector,
+            r.sector + r.sectors,
+            devices,
+            used,
+        );
+    } else {
+        hop.disk_ns = disk_time(records, j, to, r.sector, used);
+    }
+    hop
 }
 
 /// Marks the queue record of a remapped clone, so it is not taken for a
