@@ -348,17 +348,7 @@ fn every_rust_source_is_rustfmt_clean() {
     let roots: Vec<PathBuf> = sources("_main.rs");
     assert!(roots.len() >= 13, "{roots:?}");
     for root in roots {
-        let out = Command::new("rustfmt")
-            .args([
-                "--edition",
-                "2021",
-                "--config",
-                "newline_style=Unix",
-                "--check",
-            ])
-            .arg(&root)
-            .output()
-            .expect("rustfmt runs");
+        let out = common::rustfmt_check(&root);
         assert!(
             out.status.success(),
             "{} is not rustfmt clean:\n{}",

@@ -167,17 +167,7 @@ fn generated_code_builds_clean_and_is_kernel_style_for_any_valid_name() {
             );
         } else if Command::new("rustfmt").arg("--version").output().is_ok() {
             let root = kmod.join(format!("{}_main.rs", name.to_ascii_lowercase()));
-            let out = Command::new("rustfmt")
-                .args([
-                    "--edition",
-                    "2021",
-                    "--config",
-                    "newline_style=Unix",
-                    "--check",
-                ])
-                .arg(&root)
-                .output()
-                .expect("rustfmt");
+            let out = common::rustfmt_check(&root);
             assert!(
                 out.status.success(),
                 "{name}: {}",

@@ -15,6 +15,26 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A tmux server of its own (socket `<name>-<pid>`) with one 160x48
+    /// session, "bench", running `command`.
+    fn start(name: &str, command: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("{name}-{}", std::process::id()),
+        };
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "bench",
+            "-x",
+            "160",
+            "-y",
+            "48",
+            command,
+        ]);
+        tmux
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
@@ -80,26 +100,13 @@ fn compose_apply_probe_and_quit_through_the_real_tui() {
         return;
     }
     let ledgers = tempfile::tempdir().expect("tmp");
-    let tmux = Tmux {
-        socket: format!("dmbench-test-{}", std::process::id()),
-    };
     let repo = env!("CARGO_MANIFEST_DIR");
     let command = format!(
         "cd {repo} && DMBENCH_LEDGER_DIR={} {} --vm; echo EXITED rc=$?; sleep 600",
         ledgers.path().display(),
         env!("CARGO_BIN_EXE_dmbench")
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "bench",
-        "-x",
-        "160",
-        "-y",
-        "48",
-        &command,
-    ]);
+    let tmux = Tmux::start("dmbench-test", &command);
     let slow = Duration::from_secs(60);
     tmux.wait_for("ready on the vm executor", slow);
 
@@ -196,9 +203,6 @@ fn closing_the_terminal_window_tears_the_session_down() {
         return;
     }
     let ledgers = tempfile::tempdir().expect("tmp");
-    let tmux = Tmux {
-        socket: format!("dmbench-close-{}", std::process::id()),
-    };
     let repo = env!("CARGO_MANIFEST_DIR");
     let command = format!(
         "sh -c 'cd {repo} && DMBENCH_LEDGER_DIR={} {} --vm assets/labs/00-seed-linear.toml; \
@@ -206,17 +210,7 @@ fn closing_the_terminal_window_tears_the_session_down() {
         ledgers.path().display(),
         env!("CARGO_BIN_EXE_dmbench")
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "bench",
-        "-x",
-        "160",
-        "-y",
-        "48",
-        &command,
-    ]);
+    let tmux = Tmux::start("dmbench-close", &command);
     let slow = Duration::from_secs(60);
     tmux.wait_for("ready on the vm executor", slow);
     // Two lab steps: a disk and a device exist in the guest.

@@ -194,3 +194,19 @@ pub fn start_session(events: EventSink) -> Option<dmbench::session::Session> {
         .expect("session over the VM"),
     )
 }
+
+/// `rustfmt --check` of a module's crate root (rustfmt follows its `mod`
+/// lines), with the options the kernel's Makefiles use.
+pub fn rustfmt_check(root: &std::path::Path) -> std::process::Output {
+    std::process::Command::new("rustfmt")
+        .args([
+            "--edition",
+            "2021",
+            "--config",
+            "newline_style=Unix",
+            "--check",
+        ])
+        .arg(root)
+        .output()
+        .expect("rustfmt runs")
+}
