@@ -61,6 +61,22 @@ impl Spread {
     }
 }
 
+/// The spread of each workload's samples.
+fn spreads(per_workload: &[Vec<f64>]) -> Vec<Spread> {
+    per_workload.iter().map(|v| Spread::of(v)).collect()
+}
+
+/// `{WORKLOAD: {"median", "min", "max"}}`, in the workloads' order.
+fn by_workload(spreads: &[Spread]) -> Value {
+    Value::Object(
+        WORKLOADS
+            .iter()
+            .zip(spreads)
+            .map(|(w, s)| (w.key.to_string(), s.json()))
+            .collect(),
+    )
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Wall,
@@ -655,27 +671,9 @@ fn probe_vs_fio() {
                 })
                 .collect();
             println!("| {name} | {} |", cells.join(" | "));
-            per_device.insert(
-                (*name).into(),
-                Value::Object(
-                    WORKLOADS
-                        .iter()
-                        .enumerate()
-                        .map(|(wi, w)| (w.key.to_string(), Spread::of(&ratio[di][wi]).json()))
-                        .collect(),
-                ),
-            );
+            per_device.insert((*name).into(), by_workload(&spreads(&ratio[di])));
             for (tool, table) in [("probe", &probe_rates), ("fio", &fio_rates)] {
-                rates.insert(
-                    format!("{tool}/{name}"),
-                    Value::Object(
-                        WORKLOADS
-                            .iter()
-                            .enumerate()
-                            .map(|(wi, w)| (w.key.to_string(), Spread::of(&table[di][wi]).json()))
-                            .collect(),
-                    ),
-                );
+                rates.insert(format!("{tool}/{name}"), by_workload(&spreads(&table[di])));
             }
         }
         modes_json.insert(mode.name().into(), json!({"probe/fio": per_device}));
@@ -830,18 +828,9 @@ fn targets_compared() {
                     .collect(),
             ),
         ] {
-            let spreads: Vec<Spread> = rs.iter().map(|v| Spread::of(v)).collect();
+            let spreads = spreads(&rs);
             if name != "linear/loop" {
-                ratios.insert(
-                    name.into(),
-                    Value::Object(
-                        WORKLOADS
-                            .iter()
-                            .zip(&spreads)
-                            .map(|(w, s)| (w.key.to_string(), s.json()))
-                            .collect(),
-                    ),
-                );
+                ratios.insert(name.into(), by_workload(&spreads));
             }
             rows.push((name.to_string(), spreads));
         }
@@ -867,22 +856,13 @@ fn targets_compared() {
         for (lang, table) in [("rust", &rust), ("c", &c)] {
             let mut per_device = serde_json::Map::new();
             for (di, dev) in DEVICES.iter().enumerate() {
-                let spreads: Vec<Spread> = table[di].iter().map(|v| Spread::of(v)).collect();
+                let spreads = spreads(&table[di]);
                 let cells: Vec<String> = spreads
                     .iter()
                     .map(|s| format!("{:.1} ({:.2} %)", s.median, 100.0 * s.relative()))
                     .collect();
                 println!("| {dev} ({lang} half) | {} |", cells.join(" | "));
-                per_device.insert(
-                    (*dev).into(),
-                    Value::Object(
-                        WORKLOADS
-                            .iter()
-                            .zip(&spreads)
-                            .map(|(w, s)| (w.key.to_string(), s.json()))
-                            .collect(),
-                    ),
-                );
+                per_device.insert((*dev).into(), by_workload(&spreads));
             }
             rates.insert(lang.into(), Value::Object(per_device));
         }

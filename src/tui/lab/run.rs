@@ -10,7 +10,6 @@ use crate::lab::model::StepKind;
 
 use crate::tui::action::Command;
 use crate::tui::app::App;
-use crate::tui::probes::RunningProbe;
 
 /// Runs the current lab step (retrying a failed one).
 pub(crate) fn run_lab_step(app: &mut App) {
@@ -45,14 +44,7 @@ pub(crate) fn run_lab_step(app: &mut App) {
     }
     let ticket = app.submit(Command::RunLabStep { index });
     if matches!(step.kind, StepKind::Write(_) | StepKind::Read(_)) {
-        app.probes.error = None;
-        app.probes.running = Some(RunningProbe {
-            ticket,
-            label,
-            done: 0,
-            total: 0,
-            cancelling: false,
-        });
+        app.probes.started(ticket, label);
     }
     if let Some(lab) = &mut app.lab {
         lab.start(ticket);

@@ -8,7 +8,7 @@ use crate::tui::app::{App, Overlay};
 use crate::tui::prompt::Form;
 use crate::tui::prompt::submit::reopen;
 
-use super::model::{RunningProbe, parse_form};
+use super::model::parse_form;
 
 pub(crate) fn open_probe(app: &mut App, op: ProbeOp) {
     if app.state.disks.is_empty() && app.state.devices.is_empty() {
@@ -41,14 +41,7 @@ pub(crate) fn start_probe(app: &mut App, request: ProbeRequest, label: String) -
         return None;
     }
     let ticket = app.submit(Command::Probe(request));
-    app.probes.error = None;
-    app.probes.running = Some(RunningProbe {
-        ticket,
-        label,
-        done: 0,
-        total: 0,
-        cancelling: false,
-    });
+    app.probes.started(ticket, label);
     Some(ticket)
 }
 

@@ -66,6 +66,19 @@ impl Probes {
             .collect()
     }
 
+    /// A probe submitted under `ticket`: shown as running, the last
+    /// start error gone.
+    pub fn started(&mut self, ticket: Ticket, label: String) {
+        self.error = None;
+        self.running = Some(RunningProbe {
+            ticket,
+            label,
+            done: 0,
+            total: 0,
+            cancelling: false,
+        });
+    }
+
     pub fn progress(&mut self, done: u64, total: u64) {
         if let Some(running) = &mut self.running {
             running.done = done;
