@@ -17,6 +17,12 @@ fn run_lab(lab: &Path) -> (bool, String, serde_json::Value) {
     (run.ok, run.text, run.report)
 }
 
+/// A shipped lab's run, shared with the other tests that read it.
+fn shipped_lab(lab: &Path) -> (bool, String, serde_json::Value) {
+    let run = common::Headless::shipped(lab);
+    (run.ok, run.text, run.report)
+}
+
 #[test]
 fn every_shipped_lab_passes_in_the_vm() {
     if common::vm_config().is_none() {
@@ -24,7 +30,7 @@ fn every_shipped_lab_passes_in_the_vm() {
     }
     let labs = common::shipped_labs();
     for lab in labs {
-        let (ok, text, report) = run_lab(&lab);
+        let (ok, text, report) = shipped_lab(&lab);
         assert!(ok, "{} failed:\n{text}", lab.display());
         assert_eq!(report["passed"], true, "{text}");
         let steps = report["steps"].as_array().expect("steps");
@@ -39,7 +45,7 @@ fn the_textbook_write_shows_in_the_report_with_its_figures() {
     if common::vm_config().is_none() {
         return;
     }
-    let (ok, text, report) = run_lab(&repo().join("assets/labs/01-basic-target.toml"));
+    let (ok, text, report) = shipped_lab(&repo().join("assets/labs/01-basic-target.toml"));
     assert!(ok, "{text}");
     let write = &report["steps"][4];
     assert_eq!(write["kind"], "write");
@@ -267,7 +273,7 @@ fn the_flakey_lab_shows_where_each_faulty_write_went() {
     if common::vm_config().is_none() {
         return;
     }
-    let (ok, text, report) = run_lab(&repo().join("assets/labs/06-flakey-faults.toml"));
+    let (ok, text, report) = shipped_lab(&repo().join("assets/labs/06-flakey-faults.toml"));
     assert!(ok, "{text}");
     let journeys = |step: usize| -> Vec<String> {
         report["steps"][step]["probe"]["bios"]

@@ -62,7 +62,7 @@ fn every_shipped_lab_passes_with_the_local_front_end_inside_the_guest() {
     // the build steps) the module cache filled for the lab kernel.
     let expected: Vec<Vec<common::Verdict>> = labs
         .iter()
-        .map(|lab| common::Headless::run(lab, &[]).verdicts())
+        .map(|lab| common::Headless::shipped(lab).verdicts())
         .collect();
 
     let mut vm = VmExecutor::boot(config, discard_events()).expect("the sandbox VM boots");

@@ -1,7 +1,8 @@
 //! Shared by the end-to-end tests: boot the sandbox VM or explain why not.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use dmbench::exec::{Event, EventSink};
 use dmbench::vm::VmConfig;
@@ -63,6 +64,7 @@ pub fn vm_required() -> bool {
 }
 
 /// A headless run of a lab in the sandbox VM, as a user starts it.
+#[derive(Clone)]
 pub struct Headless {
     pub ok: bool,
     /// stdout and stderr.
@@ -98,6 +100,20 @@ impl Headless {
             text,
             report,
         }
+    }
+
+    /// The one headless run of a shipped lab that every test reading it
+    /// shares: several tests assert different things of the same run, and
+    /// each run boots a VM (the first test to ask runs it; the others wait
+    /// for it). A test that needs a run of its own calls `run`.
+    pub fn shipped(lab: &std::path::Path) -> Headless {
+        type Runs = BTreeMap<PathBuf, Arc<OnceLock<Headless>>>;
+        static RUNS: Mutex<Runs> = Mutex::new(BTreeMap::new());
+        let cell = {
+            let mut runs = RUNS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(runs.entry(lab.to_path_buf()).or_default())
+        };
+        cell.get_or_init(|| Headless::run(lab, &[])).clone()
     }
 
     /// With `--root DIR`.
