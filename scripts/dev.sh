@@ -36,7 +36,7 @@ APT_PACKAGES=(
 BENCH_PACKAGES=(fio)
 
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 KERNEL_LOG="$TARGET_DIR/lab-kernel-build.log"
 KERNEL_PID=""
