@@ -28,7 +28,8 @@ mod overlay;
 mod runloop;
 mod status;
 pub mod terminal;
-#[cfg(any(test, feature = "testing"))]
+// Always compiled, like `exec::fake`, and likewise absent from the binary.
+#[doc(hidden)]
 pub mod testing;
 pub mod ui;
 mod updates;
@@ -67,7 +68,7 @@ use crate::session::{Session, TeardownReport};
 pub use action::{Command, Update};
 pub use app::App;
 pub use lab::LabInput;
-#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub use testing::{bench_render, render_to_string};
 pub use worker::SessionFactory;
 

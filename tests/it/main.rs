@@ -21,6 +21,7 @@ mod local_in_guest;
 mod probe_host;
 mod scaffold;
 mod security;
+mod shipped_binary;
 mod tui_tmux;
 mod vm_clock;
 mod vm_e2e;
