@@ -12,8 +12,8 @@
 #                         sections; each writes target/bench/<section>.json;
 #                         `scripts/dev.sh bench grade` grades a class of 30)
 #
-# One build serves the binary, the tests, the benchmarks and clippy: one
-# cargo profile (release), one feature set, and clippy's lints run inside
+# One build serves the binary, the tests and the benchmarks: one cargo
+# profile (release), one feature set; in `test` clippy's lints run inside
 # that build (below), so nothing is compiled twice. The lab kernel builds
 # once dmbench and its tests are built (it is cached, so only the first run
 # builds it); the VM tests wait for it.
@@ -42,18 +42,24 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 KERNEL_LOG="$TARGET_DIR/lab-kernel-build.log"
 KERNEL_PID=""
 
-# Clippy lints the build itself: clippy-driver compiles dmbench's own
-# crates (library, binary, tests, benchmarks, examples) with its lints on,
-# and cargo builds the dependencies as usual. A separate `cargo clippy`
-# would check all ~240 dependencies a second time (65 CPU-seconds, 33 s
-# here). Every mode sets the same wrapper, so `run` after `test` rebuilds
-# nothing; lints warn here, and `test` fails on any (check_no_warnings).
-if ! CLIPPY_DRIVER=$(command -v clippy-driver); then
-  echo "clippy is not installed: rustup component add clippy" >&2
-  exit 1
-fi
-export RUSTC_WORKSPACE_WRAPPER="$CLIPPY_DRIVER"
-unset CLIPPY_ARGS
+# In `test`, clippy lints the build itself: clippy-driver compiles
+# dmbench's own crates (library, binary, tests, benchmarks, examples) with
+# its lints on, and cargo builds the dependencies as usual. A separate
+# `cargo clippy` would check all ~240 dependencies a second time (65
+# CPU-seconds, 33 s here). Only `test` does this: clippy-driver turns off
+# rustc's MIR optimisations, so the binary `run`, `setup` and `bench` build
+# (the shipped one, whose figures docs/performance.md gives) goes through
+# plain rustc. Switching between `test` and the others therefore rebuilds
+# dmbench's own crates, not the dependencies.
+lint_inside_the_build() {
+  local driver
+  if ! driver=$(command -v clippy-driver); then
+    echo "clippy is not installed: rustup component add clippy" >&2
+    exit 1
+  fi
+  export RUSTC_WORKSPACE_WRAPPER="$driver"
+  unset CLIPPY_ARGS
+}
 
 # Each step with the seconds since the start, so a slow setup shows where.
 log() { printf '\033[1m==> [%4d s] %s\033[0m\n' "$SECONDS" "$*" >&2; }
@@ -82,7 +88,7 @@ start_bindgen_install() {
   v=$(bindgen --version 2>/dev/null | awk '{print $2}') || true
   if [ -z "$v" ] || [ "$(printf '%s\n0.71.1\n' "$v" | sort -V | head -1)" != "0.71.1" ]; then
     log "installing bindgen-cli (in the background)"
-    # Not through clippy: only dmbench's own crates are linted.
+    # Not through clippy (in `test`): only dmbench's own crates are linted.
     CARGO_PROFILE_RELEASE_OPT_LEVEL=0 setsid env -u RUSTC_WORKSPACE_WRAPPER \
       cargo install --locked --quiet bindgen-cli &
     BINDGEN_PID=$!
@@ -136,16 +142,11 @@ stop_background() {
 }
 trap stop_background EXIT
 
-# `setup` builds the release binary; `setup tests` builds every target
-# (tests, benchmarks, examples) in the same cargo run: the dmbench crate
-# alone keeps one core busy for most of a cold build, and the tests (same
-# profile, same artifacts) fill the other. The caller then starts the lab
-# kernel build.
-#
 # Runs a cargo build and fails if it reported a warning in dmbench's own
-# crates (rustc's or clippy's lints; `-D warnings` in effect). The lints
-# are not denied in the build itself: that would change the wrapper's
-# arguments, and with them every artifact, between `run` and `test`.
+# crates (rustc's or clippy's lints: `-D warnings` in effect). It reads
+# cargo's own summary line rather than passing `-D warnings` through
+# CLIPPY_ARGS, whose format is private to cargo-clippy and clippy-driver.
+# With its output piped, cargo shows no progress bar.
 check_no_warnings() {
   local log="$TARGET_DIR/build-output.log" color=()
   mkdir -p "$TARGET_DIR"
@@ -159,6 +160,12 @@ check_no_warnings() {
   fi
 }
 
+# `setup` builds the release binary; `setup tests` builds every target
+# (tests, benchmarks, examples) in the same cargo run, linted: the dmbench
+# crate alone keeps one core busy for most of a cold build, and the tests
+# (same profile, same artifacts) fill the other. The caller then starts the
+# lab kernel build.
+#
 # Every cold step keeps both cores busy on its own, so steps run one after
 # another: two at once only share the cores, and each slows the other (the
 # kernel beside the test build went from 287 s to 422 s). Building (and
@@ -192,6 +199,7 @@ case "${1:-}" in
   test)
     log "cargo fmt --check"
     cargo fmt --all -- --check
+    lint_inside_the_build
     setup tests
     start_kernel_build
     wait_kernel_build

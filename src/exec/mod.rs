@@ -6,10 +6,10 @@ pub mod agent;
 pub mod blocktrace;
 pub mod dmstats;
 // The test double is always compiled, with no feature to select it: one
-// build then serves the binary, the tests, the benchmarks and clippy
+// build then serves the binary, the tests and the benchmarks
 // (scripts/dev.sh). Nothing in the binary reaches it, so the linker drops
-// it from the shipped binary, which is also the guest's /init (a test
-// checks its symbols).
+// its code from the shipped binary, which is also the guest's /init
+// (tests/it/shipped_binary.rs checks the symbols).
 #[doc(hidden)]
 pub mod fake;
 pub mod local;

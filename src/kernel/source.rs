@@ -217,11 +217,14 @@ fn find_file(dir: &Path, prefix: &str, suffix: &str) -> Option<PathBuf> {
         })
 }
 
+/// Runs `script` with bash's pipefail: with plain sh only a pipeline's last
+/// command decides, and tar exits 0 on a stream cut at a member boundary,
+/// so a failed `dpkg-deb` or `xz` before it would leave a partial tree.
 fn sh(script: &str, what: &str) -> Result<()> {
-    let status = Command::new("sh")
-        .args(["-c", script])
+    let status = Command::new("bash")
+        .args(["-o", "pipefail", "-c", script])
         .status()
-        .with_context(|| format!("{what}: running sh"))?;
+        .with_context(|| format!("{what}: running bash"))?;
     if !status.success() {
         bail!("{what} failed ({status})");
     }
