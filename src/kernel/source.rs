@@ -289,7 +289,7 @@ const NEVER_BUILT: &[&str] = &[
     "arch/xtensa",
 ];
 
-/// `--exclude` arguments for tar, quoted for sh: anchored at `top`, the
+/// `--exclude` arguments for tar, shell-quoted: anchored at `top`, the
 /// tarball's top directory (so `sound` is not `include/sound`); tar's `*`
 /// matches `/` in them, so each covers a whole subtree. None when `top`
 /// is not a plain directory name: then everything is unpacked.
