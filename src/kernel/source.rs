@@ -289,7 +289,7 @@ const NEVER_BUILT: &[&str] = &[
     "arch/xtensa",
 ];
 
-/// `--exclude` arguments for tar, shell-quoted: anchored at `top`, the
+/// `--exclude` arguments for tar, quoted for the shell: anchored at `top`, the
 /// tarball's top directory (so `sound` is not `include/sound`); tar's `*`
 /// matches `/` in them, so each covers a whole subtree. None when `top`
 /// is not a plain directory name: then everything is unpacked.
@@ -310,7 +310,7 @@ fn excludes(top: &str) -> String {
     });
     let patterns: String = never_read
         .chain(sources)
-        .map(|p| format!(" --exclude='{p}'"))
+        .map(|p| format!(" --exclude={}", shell_quote(Path::new(&p))))
         .collect();
     format!(" --anchored{patterns}")
 }
@@ -339,7 +339,7 @@ fn extract_tarball(tarball: &Path, dest: &Path) -> Result<()> {
         &format!(
             "tar -xf {} --strip-components=1 -C {}",
             shell_quote(tarball),
-            shell_quote(dest),
+            shell_quote(dest)
         ),
         "extracting the kernel tarball",
     )
